@@ -1,0 +1,1 @@
+"""Lossless codecs: raw (identity baseline), gzip, zstd, blosc."""
