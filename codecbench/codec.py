@@ -124,6 +124,14 @@ class Codec(abc.ABC):
         """
         return None
 
+    def report_extras(self) -> dict[str, Any]:
+        """Facts about the last ``fit``/``encode`` for the record's ``extras`` (JSON-serialisable).
+
+        For example latent normality statistics, escape counts or sparsity. Called by the harness
+        after measuring; the default reports nothing.
+        """
+        return {}
+
     def set_progress(self, callback: Any) -> None:
         """The harness hands learned codecs a ``callback(epoch, n_epochs, **metrics)`` for progress bars."""
         self._progress = callback

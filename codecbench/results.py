@@ -1,0 +1,251 @@
+"""Result records: the schema, the JSON Lines store, and the run's environment.
+
+A run directory holds ``records.jsonl`` (one JSON object per line, one per task: codec config x
+dataset x split x repeat, appended and flushed as each task ends) and ``run.json`` (environment
+and command line, written atomically). ``load_results`` reads one or more of them back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from codecbench.codec import ConfigError
+
+#: Version of the record format. Readers migrate older records (see ``migrate``).
+RECORD_VERSION = 1
+RECORDS_FILE = "records.jsonl"
+RUN_FILE = "run.json"
+
+#: Scalar keys every record carries (``None`` where a failed task could not measure them).
+RECORD_KEYS = (
+    "record_version", "task_id", "timestamp", "codec", "config", "setting", "lossless", "learned",
+    "dataset", "dataset_sha256", "split", "split_info", "fit_on", "seed", "repeat", "device",
+    "status", "error", "n_values", "shape", "dtype",
+    "raw_bytes", "payload_bytes", "aux_bytes", "ratio", "effective_ratio", "bits_per_value",
+    "max_abs_error", "worst_rel_rms", "nrmse", "psnr",
+    "fit_s", "encode_s", "decode_s", "encode_s_min", "decode_s_min", "encode_cpu_s", "decode_cpu_s",
+    "encode_mbps", "decode_mbps", "timing_repeats", "peak_mem_bytes",
+    "variables", "extras", "bound", "dataset_info",
+)  # fmt: skip
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """One record as one line of JSON (NaN and infinities written as JSON5-style literals)."""
+    return json.dumps(record, default=_json_default, sort_keys=False, separators=(",", ":"))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so no half file is seen."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RecordStore:
+    """Appends records to ``OUT/records.jsonl``, one line per record, flushed and fsynced."""
+
+    def __init__(self, out_dir: str | os.PathLike[str], resume: bool = False) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.out_dir / RECORDS_FILE
+        if self.path.exists() and not resume:
+            # A fresh run must not mix its records with an old run's.
+            raise ConfigError(
+                f"{self.path} already exists; pass --resume to continue that run or choose another --out"
+            )
+        self._repair_tail()
+        self.done: set[str] = {r["task_id"] for r in iter_records(self.path)} if self.path.exists() else set()
+
+    def _repair_tail(self) -> None:
+        """Drop a half-written last line left by a killed process."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb+") as fh:
+            data = fh.read()
+            if data and not data.endswith(b"\n"):
+                cut = data.rfind(b"\n") + 1
+                fh.truncate(cut)
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one record as a full line (a single write, then flush and fsync)."""
+        line = (dumps(record) + "\n").encode("utf-8")
+        with open(self.path, "ab") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.done.add(record["task_id"])
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Yield the records of one ``records.jsonl``; a malformed line raises ConfigError naming it."""
+    path = Path(path)
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}, line {lineno}: not a valid JSON record ({exc.msg})") from exc
+            if not isinstance(rec, dict) or "task_id" not in rec:
+                raise ConfigError(f"{path}, line {lineno}: not a codecbench record")
+            yield migrate(rec)
+
+
+def migrate(record: dict[str, Any]) -> dict[str, Any]:
+    """Bring a record of an older format version up to ``RECORD_VERSION``."""
+    version = record.get("record_version", 1)
+    if version > RECORD_VERSION:
+        raise ConfigError(
+            f"record format version {version} is newer than this codecbench reads ({RECORD_VERSION}); upgrade codecbench"
+        )
+    return record
+
+
+def _record_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(p.rglob(RECORDS_FILE))
+            if not found:
+                raise ConfigError(f"no {RECORDS_FILE} found under {p}")
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise ConfigError(f"result path {p} does not exist")
+    return files
+
+
+def load_records(*paths: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every record under the given run directories or ``records.jsonl`` files, as dicts."""
+    out: list[dict[str, Any]] = []
+    for f in _record_files(paths):
+        for rec in iter_records(f):
+            rec.setdefault("source", str(f.parent))
+            out.append(rec)
+    return out
+
+
+def load_results(*paths: str | os.PathLike[str]) -> Any:
+    """Records as a pandas DataFrame: one row per record, scalar keys as columns.
+
+    ``variables``, ``extras``, ``config`` and other nested values stay as dict columns.
+    """
+    import pandas as pd
+
+    recs = load_records(*paths)
+    if not recs:
+        return pd.DataFrame(columns=list(RECORD_KEYS))
+    return pd.DataFrame.from_records(recs)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent
+        )
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def environment() -> dict[str, Any]:
+    """Versions and machine facts stored with every run."""
+    from importlib import metadata
+
+    import numpy as np
+
+    import codecbench
+
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    plugins = sorted(
+        {f"{ep.dist.metadata['Name']}=={ep.dist.version}" for ep in metadata.entry_points(group="codecbench.codecs") if ep.dist}
+    )
+    env: dict[str, Any] = {
+        "codecbench": codecbench.__version__,
+        "plugins": plugins,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+        "cpu_count": os.cpu_count(),
+        "numpy": np.__version__,
+        "torch": version("torch"),
+        "packages": {d: version(d) for d in ("pandas", "zstandard", "blosc2", "uproot", "nflows", "numcodecs")},
+        "git_commit": _git_commit(),
+        "argv": sys.argv,
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    try:
+        import psutil
+
+        env["memory_bytes"] = psutil.virtual_memory().total
+    except ImportError:  # pragma: no cover
+        pass
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        if torch.cuda.is_available():
+            env["gpu"] = torch.cuda.get_device_name(0)
+    return env
+
+
+def write_run_file(out_dir: str | os.PathLike[str], extra: dict[str, Any]) -> None:
+    """Write ``OUT/run.json``: the environment plus the run's own settings (``extra``)."""
+    path = Path(out_dir) / RUN_FILE
+    previous: list[dict[str, Any]] = []
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+            previous = old.get("previous", []) + [{k: v for k, v in old.items() if k != "previous"}]
+        except (json.JSONDecodeError, AttributeError):
+            previous = []
+    data = {**environment(), **extra, "record_version": RECORD_VERSION}
+    if previous:
+        data["previous"] = previous
+    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default, allow_nan=True) + "\n")
+
+
+def finite_or_none(x: float | None) -> float | None:
+    """``x`` if finite, else None (for display code that cannot show inf/NaN)."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return x
