@@ -81,9 +81,7 @@ class RecordStore:
         self.path = self.out_dir / RECORDS_FILE
         if self.path.exists() and not resume:
             # A fresh run must not mix its records with an old run's.
-            raise ConfigError(
-                f"{self.path} already exists; pass --resume to continue that run or choose another --out"
-            )
+            raise ConfigError(f"{self.path} already exists; pass --resume to continue that run or choose another --out")
         self._repair_tail()
         self.done: set[str] = {r["task_id"] for r in iter_records(self.path)} if self.path.exists() else set()
 
@@ -198,7 +196,11 @@ def environment() -> dict[str, Any]:
             return None
 
     plugins = sorted(
-        {f"{ep.dist.metadata['Name']}=={ep.dist.version}" for ep in metadata.entry_points(group="codecbench.codecs") if ep.dist}
+        {
+            f"{ep.dist.metadata['Name']}=={ep.dist.version}"
+            for ep in metadata.entry_points(group="codecbench.codecs")
+            if ep.dist
+        }
     )
     env: dict[str, Any] = {
         "codecbench": codecbench.__version__,
