@@ -127,7 +127,8 @@ def migrate(record: dict[str, Any]) -> dict[str, Any]:
     version = record.get("record_version", 1)
     if version > RECORD_VERSION:
         raise ConfigError(
-            f"record format version {version} is newer than this codecbench reads ({RECORD_VERSION}); upgrade codecbench"
+            f"record format version {version} is newer than this codecbench reads "
+            f"({RECORD_VERSION}); upgrade codecbench"
         )
     return record
 
