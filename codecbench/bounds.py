@@ -1,0 +1,194 @@
+"""Checking a codec's declared error bound against every value it reconstructed.
+
+A codec that promises an error bound returns it from ``Codec.declared_bound()``; the runner calls
+``check_bound`` on the original and reconstructed arrays and merges the result into the record's
+``extras``. We measure, we do not trust: the check recomputes everything from the data.
+
+Bound forms (``bound["mode"]`` and ``bound["value"]``):
+
+- ``"abs"``: ``|r - o| <= value`` for every value;
+- ``"rel"``: ``|r - o| <= value * |o|`` per value (so a zero must come back exactly zero);
+- ``"rel_range"``: ``|r - o| <= value * (max(o) - min(o))``, SZ's "REL" mode: relative to the value
+  range of the array (over its finite values);
+- ``"abs_and_rel_range"``: ``value = {"abs": a, "rel": r}``, and ``|r - o| <= min(a, r * range)``
+  (SZ's ABS_AND_REL).
+
+``value`` may instead be a mapping ``{column name: value}`` for a table (``columns`` names the
+columns of a 2-D array): each column is then checked against its own bound, and for ``rel_range``
+against its own range, which is what a codec that compresses column by column promises. Columns not
+named in the mapping are not checked and are listed in ``bound_unchecked_columns``.
+
+Non-finite values: an original NaN must come back NaN, an original +-Inf the same infinity, and a
+finite original must come back finite; every mismatch counts as a violation (and is counted
+separately in ``bound_nonfinite_mismatches``). The excess and ratio statistics cover finite values.
+
+Tolerance: errors and allowed errors are computed in float64. For float32 (and float16) data the
+difference ``r - o`` is then exact, but for float64 data the subtraction, the product ``value * |o|``
+and the range ``max - min`` each round by up to half an ulp. A value counts as a violation only when
+``|r - o| > allowed * (1 + 4 * 2**-52)``: a relative slack of about 9e-16 that covers the check's own
+rounding and nothing else (a float32 codec cannot exceed a bound by less than one float32 ulp,
+about 6e-8 relative, so the slack never hides a float32 violation).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from codecbench.codec import CodecError
+
+MODES = ("abs", "rel", "rel_range", "abs_and_rel_range")
+#: Relative slack for the check's own float64 rounding (see the module docstring).
+CHECK_TOLERANCE = 4 * 2.0**-52
+
+
+def _number(v: Any, what: str) -> float:
+    numeric = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+    if not numeric or not math.isfinite(v) or v < 0:
+        raise CodecError(f"declared bound {what} must be a finite non-negative number, not {v!r}")
+    return float(v)
+
+
+def _parse_value(mode: str, v: Any, what: str) -> float | tuple[float, float]:
+    """A single (not per-column) bound value: a number, or (abs, rel) for abs_and_rel_range."""
+    if mode == "abs_and_rel_range":
+        if not isinstance(v, Mapping) or set(v) != {"abs", "rel"}:
+            raise CodecError(f"declared bound {what} for mode 'abs_and_rel_range' must be {{'abs': a, 'rel': r}}")
+        return (_number(v["abs"], f"{what}['abs']"), _number(v["rel"], f"{what}['rel']"))
+    return _number(v, what)
+
+
+def _is_per_column(mode: str, value: Any) -> bool:
+    if not isinstance(value, Mapping):
+        return False
+    if mode == "abs_and_rel_range":  # {"abs": a, "rel": r} is one bound; {col: {...}} is per column
+        return not (set(value) == {"abs", "rel"} and not any(isinstance(x, Mapping) for x in value.values()))
+    return True
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.checked = 0
+        self.violations = 0
+        self.nonfinite = 0
+        self.worst_excess = 0.0
+        self.worst_ratio: float | None = None
+
+    def add(self, o: np.ndarray, r: np.ndarray, mode: str, value: float | tuple[float, float]) -> int:
+        """Check one block (the whole array or one column); return its number of violations."""
+        o = np.asarray(o, dtype=np.float64).ravel()
+        r = np.asarray(r, dtype=np.float64).ravel()
+        fo, fr = np.isfinite(o), np.isfinite(r)
+        nan_ok = np.isnan(o) & np.isnan(r)
+        inf_ok = np.isinf(o) & (o == r)
+        nonfinite_bad = int(np.count_nonzero(~fo & ~(nan_ok | inf_ok))) + int(np.count_nonzero(fo & ~fr))
+        both = fo & fr
+        of, rf = o[both], r[both]
+        err = np.abs(rf - of)
+        if mode == "abs":
+            allowed: np.ndarray | float = float(value)  # type: ignore[arg-type]
+        elif mode == "rel":
+            allowed = float(value) * np.abs(of)  # type: ignore[arg-type]
+        else:
+            finite_o = o[fo]
+            rng = float(finite_o.max() - finite_o.min()) if finite_o.size else 0.0
+            if mode == "rel_range":
+                allowed = float(value) * rng  # type: ignore[arg-type]
+            else:
+                a, rel = value  # type: ignore[misc]
+                allowed = min(a, rel * rng)
+        allowed = np.broadcast_to(np.asarray(allowed, dtype=np.float64), err.shape)
+        bad = err > allowed * (1.0 + CHECK_TOLERANCE)
+        n_bad = int(np.count_nonzero(bad))
+        if n_bad:
+            self.worst_excess = max(self.worst_excess, float((err[bad] - allowed[bad]).max()))
+        pos = allowed > 0
+        if np.any(pos):
+            ratio = float((err[pos] / allowed[pos]).max())
+            self.worst_ratio = ratio if self.worst_ratio is None else max(self.worst_ratio, ratio)
+        self.checked += int(o.size)
+        self.violations += n_bad + nonfinite_bad
+        self.nonfinite += nonfinite_bad
+        return n_bad + nonfinite_bad
+
+
+def check_bound(
+    original: np.ndarray,
+    reconstructed: np.ndarray,
+    bound: dict[str, Any],
+    columns: list[str] | None = None,
+) -> dict[str, Any]:
+    """Check ``reconstructed`` against ``original`` under a declared ``bound``; return extras for the record.
+
+    ``bound`` is ``{"mode": ..., "value": ...}`` as the module docstring describes; ``columns`` names
+    the columns of a 2-D table and is needed only when ``value`` is a per-column mapping.
+
+    Returns a JSON-serialisable dict: ``bound_mode``, ``bound_value`` (as declared),
+    ``bound_checked`` (values checked), ``bound_violations`` (values breaking the bound, non-finite
+    mismatches included), ``bound_violation_fraction`` (violations / values checked, 0 when none
+    were checked), ``bound_worst_excess`` (largest ``|err| - allowed`` over violating values, 0 if
+    none), ``bound_worst_ratio`` (largest ``|err| / allowed`` where allowed > 0; None if there is no
+    such value), ``bound_nonfinite_mismatches``; for per-column bounds also
+    ``bound_violations_by_column`` and, if some columns have no bound, ``bound_unchecked_columns``.
+
+    Raises ``CodecError`` for a malformed bound, arrays of different shapes, or a per-column bound
+    without matching column names.
+    """
+    if not isinstance(bound, Mapping) or "mode" not in bound or "value" not in bound:
+        raise CodecError(f"a declared bound is a dict with 'mode' and 'value', not {bound!r}")
+    mode, value = bound["mode"], bound["value"]
+    if mode not in MODES:
+        raise CodecError(f"declared bound mode {mode!r} is unknown; use one of {', '.join(MODES)}")
+    original, reconstructed = np.asarray(original), np.asarray(reconstructed)
+    if original.shape != reconstructed.shape:
+        raise CodecError(
+            f"cannot check the bound: reconstructed shape {reconstructed.shape} differs from the original's "
+            f"{original.shape}"
+        )
+    tally = _Tally()
+    out: dict[str, Any] = {"bound_mode": mode, "bound_value": _jsonable(value)}
+    if _is_per_column(mode, value):
+        if columns is None or original.ndim != 2 or original.shape[1] != len(columns):
+            raise CodecError(
+                f"the declared bound gives a value per column ({', '.join(map(str, value))}) but the array of shape "
+                f"{original.shape} comes with column names {columns!r}; pass the table's columns"
+            )
+        unknown = sorted(set(value) - set(columns))
+        if unknown:
+            raise CodecError(
+                f"the declared bound names columns {', '.join(map(repr, unknown))} that the table does not have "
+                f"(its columns: {', '.join(columns)})"
+            )
+        by_column: dict[str, int] = {}
+        for j, name in enumerate(columns):
+            if name in value:
+                v = _parse_value(mode, value[name], f"value[{name!r}]")
+                by_column[name] = tally.add(original[:, j], reconstructed[:, j], mode, v)
+        out["bound_violations_by_column"] = by_column
+        unchecked = [c for c in columns if c not in value]
+        if unchecked:
+            out["bound_unchecked_columns"] = unchecked
+    else:
+        tally.add(original, reconstructed, mode, _parse_value(mode, value, "value"))
+    out.update(
+        {
+            "bound_checked": tally.checked,
+            "bound_violations": tally.violations,
+            "bound_violation_fraction": tally.violations / tally.checked if tally.checked else 0.0,
+            "bound_worst_excess": tally.worst_excess,
+            "bound_worst_ratio": tally.worst_ratio,
+            "bound_nonfinite_mismatches": tally.nonfinite,
+        }
+    )
+    return out
