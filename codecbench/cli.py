@@ -22,8 +22,9 @@ datasets_app = typer.Typer(help="Inspect and fetch registered datasets.", no_arg
 app.add_typer(list_app, name="list")
 app.add_typer(datasets_app, name="datasets")
 
-console = Console()
-err_console = Console(stderr=True)
+# Wide enough for the summary table when output is not a terminal (CI logs, pipes).
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -40,12 +41,15 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def print_frame(df: Any, title: str | None = None, columns: list[str] | None = None) -> None:
-    """Print a DataFrame as a rich table."""
+def print_frame(
+    df: Any, title: str | None = None, columns: list[str] | None = None, headers: dict[str, str] | None = None
+) -> None:
+    """Print a DataFrame as a rich table (``headers`` renames columns for display)."""
     cols = columns or list(df.columns)
+    headers = headers or {}
     table = Table(title=title)
     for c in cols:
-        table.add_column(str(c), overflow="fold")
+        table.add_column(headers.get(str(c), str(c)), overflow="fold")
     for _, row in df.iterrows():
         table.add_row(*[_fmt(row.get(c)) for c in cols])
     console.print(table)
@@ -106,7 +110,9 @@ def print_summary(df: Any) -> None:
         console.print("no tasks ran")
         return
     cols = [c for c in SUMMARY_COLUMNS if c in df.columns]
-    print_frame(df, title="codecbench run", columns=cols)
+    headers = {"effective_ratio": "eff. ratio", "worst_rel_rms": "worst rel RMS", "encode_mbps": "enc MB/s",
+               "decode_mbps": "dec MB/s"}  # fmt: skip
+    print_frame(df, title="codecbench run", columns=cols, headers=headers)
     failed = df[df["status"] != "ok"]
     for _, row in failed.iterrows():
         err_console.print(
@@ -138,6 +144,10 @@ def run_cmd(
     fit_on: str = typer.Option(None, "--fit-on", help="Fit learned codecs on this dataset, measure on the others."),
     device: str = typer.Option(None, "--device", help="auto, cpu or cuda for learned codecs."),
     refit: bool = typer.Option(False, "--refit", help="Retrain learned codecs instead of using the model cache."),
+    executor: str = typer.Option("serial", "--executor", help="serial, process or dask."),
+    workers: int = typer.Option(2, "--workers", help="Worker processes for the process and dask executors."),
+    timeout: float = typer.Option(None, "--timeout", help="Stop a task after this many seconds (failed record)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run codecs on datasets; print a summary table and store records in OUT/records.jsonl."""
@@ -163,6 +173,10 @@ def run_cmd(
         fit_on=fit_on,
         device=device,
         refit=refit,
+        executor=executor,
+        workers=workers,
+        timeout=timeout,
+        scheduler=scheduler,
         show_progress=not quiet,
     )
     print_summary(df)
@@ -183,11 +197,161 @@ def sweep_cmd(
     run_cmd(
         codecs=codecs, datasets=datasets, set_=[], sweep=[], sweep_default=True, config=None, out=out,
         resume=resume, seed=0, repeats=1, test_fraction=0.2, measure_on="auto", fit_on=None, device=None,
-        refit=False, quiet=False,
+        refit=False, executor="serial", workers=2, timeout=None, scheduler=None, quiet=False,
     )  # fmt: skip
 
 
 # --- datasets commands ---------------------------------------------------------------------------
+
+_REGISTRY_HELP = "User registry YAML that adds or overrides entries (default: $CODECBENCH_REGISTRY)."
+
+
+def _dataset_params(items: list[str]) -> dict[str, Any]:
+    """``["n_events=2000", "seed=3"]`` -> ``{"n_events": 2000, "seed": 3}`` (values parsed as JSON)."""
+    from codecbench.codec import ConfigError
+    from codecbench.runner import parse_value
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected PARAM=VALUE, e.g. n_events=2000")
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+def _human_bytes(n: Any) -> str:
+    if n is None or n != n:
+        return "-"
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return str(n)  # pragma: no cover
+
+
+def _print_dataset_list(registry: str | None) -> None:
+    import pandas as pd
+
+    from codecbench.datasets import list_datasets
+
+    rows = list_datasets(registry)
+    for r in rows:
+        r["size"] = _human_bytes(r["size_bytes"])
+        r["available"] = "yes" if r["available"] else "no"
+    cols = ["name", "kind", "source", "size", "license", "available", "description"]
+    print_frame(pd.DataFrame(rows, columns=[*rows[0].keys()] if rows else cols), title="datasets", columns=cols)
+
+
+@list_app.command("datasets")
+@friendly
+def list_datasets_cmd(registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP)) -> None:
+    """Every registered dataset: source (generated, file, url, derived), size, license, availability."""
+    _print_dataset_list(registry)
+
+
+@datasets_app.command("list")
+@friendly
+def datasets_list_cmd(registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP)) -> None:
+    """Every registered dataset (same as `codecbench list datasets`)."""
+    _print_dataset_list(registry)
+
+
+@datasets_app.command("info")
+@friendly
+def datasets_info_cmd(
+    name: str = typer.Argument(..., help="Dataset name (see `codecbench list datasets`)."),
+    set_: list[str] = typer.Option([], "--set", help="PARAM=VALUE overriding the entry's parameters; repeatable."),
+    registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole info as JSON."),
+) -> None:
+    """Load a dataset and show its entry, shape, units and data-quality facts per float column."""
+    import json
+
+    import pandas as pd
+
+    from codecbench.datasets import dataset_info
+
+    info = dataset_info(name, registry, **_dataset_params(set_))
+    if as_json:
+        from codecbench.results import _json_default
+
+        console.print_json(json.dumps(info, default=_json_default))
+        return
+    meta, entry = info["meta"], info["entry"]
+    lines = [
+        f"[bold]{name}[/]: {entry.get('description', '')}",
+        f"kind {info['kind']}, shape {tuple(info['shape'])}, {info['dtype']}, source {info['source']}"
+        + (f" ({meta.get('source')})" if meta.get("source") not in (None, "generated") else ""),
+        f"license: {entry.get('license') or '-'}",
+    ]
+    if meta.get("url"):
+        lines.append(f"url: {meta['url']}")
+    if meta.get("sha256"):
+        lines.append(f"sha256: {meta['sha256']} (verified)")
+    if meta.get("path"):
+        lines.append(f"file: {meta['path']}")
+    if meta.get("params"):
+        lines.append("params: " + ", ".join(f"{k}={v!r}" for k, v in meta["params"].items()))
+    if info.get("n_events"):
+        lines.append(f"events: {info['n_events']} (one row per object; event index in meta)")
+    if meta.get("heavy_tailed"):
+        lines.append("heavy-tailed: " + ", ".join(meta["heavy_tailed"]))
+    if meta.get("notes"):
+        lines.append(f"notes: {meta['notes']}")
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+    units = meta.get("units", {})
+    rows = [
+        {
+            "column": col,
+            "unit": units.get(col, ""),
+            "mantissa bits used": f"{f.get('mantissa_bits_used', '-')}/{f.get('mantissa_bits', '-')}",
+            "median bits": f.get("mantissa_bits_p50"),
+            "zeros": f"{100 * f['zero_fraction']:.1f}%",
+            "distinct": f["distinct_values"],
+            "NaN": f["nan_count"],
+            "Inf": f["inf_count"],
+            "float32-exact": {True: "yes", False: "no", None: "-"}[f.get("float32_representable")],
+        }
+        for col, f in info["quality"]["columns"].items()
+    ]
+    if rows:
+        print_frame(pd.DataFrame(rows), title="data quality")
+
+
+@datasets_app.command("fetch")
+@friendly
+def datasets_fetch_cmd(
+    name: str = typer.Argument(None, help="Dataset name; or --all."),
+    all_: bool = typer.Option(False, "--all", help="Fetch every dataset that has a file or a cached generator."),
+    set_: list[str] = typer.Option([], "--set", help="PARAM=VALUE (e.g. n_events=2000 for Pythia); repeatable."),
+    registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
+) -> None:
+    """Download (or generate) a dataset's file into the cache, verify its checksum and load it."""
+    from codecbench.codec import CodecbenchError, ConfigError
+    from codecbench.datasets import get_registry, load_dataset
+
+    if bool(name) == all_:
+        raise ConfigError("give one dataset name or --all")
+    params = _dataset_params(set_)
+    reg = get_registry(registry)
+    names = [n for n, e in reg.items() if "generator" not in e or e["generator"] == "pythia"] if all_ else [name]
+    failures = 0
+    for n in names:
+        try:
+            ds = load_dataset(n, registry, **params)
+        except CodecbenchError as exc:
+            if not all_:
+                raise
+            failures += 1
+            err_console.print(f"[red]failed[/] {n}: {exc}", highlight=False, soft_wrap=True)
+            continue
+        where = ds.meta.get("path") or "generated in-process (nothing to fetch)"
+        sha = f", sha256 {ds.meta['sha256'][:16]}..." if ds.meta.get("sha256") else ""
+        console.print(f"[green]ok[/] {n}: shape {tuple(ds.data.shape)}, {where}{sha}", highlight=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
 
 
 # --- leaderboard, compare, plot, report ----------------------------------------------------------

@@ -528,6 +528,10 @@ def run(
     fit_on: str | None = None,
     device: str | None = None,
     refit: bool = False,
+    executor: str = "serial",
+    workers: int = 2,
+    timeout: float | None = None,
+    scheduler: str | None = None,
     show_progress: bool = False,
     on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> Any:
@@ -537,7 +541,14 @@ def run(
     ``datasets``: registry names (default: the embedded defaults); ``sets``/``sweeps``: parameter
     overrides as parsed from ``--set``/``--sweep``; ``config``: a YAML file describing the grid;
     ``out``: the run directory (records.jsonl + run.json); without it records are kept in memory only.
+    ``executor``: "serial", "process" (``workers`` child processes, one per task) or "dask"
+    (a LocalCluster of ``workers``, or ``scheduler``); ``timeout``: seconds after which a task is
+    stopped and recorded as failed (serial runs then put each task in a child process).
     """
+    from codecbench.executors import EXECUTORS, run_dask, run_processes, run_serial
+
+    if executor not in EXECUTORS:
+        raise ConfigError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     import pandas as pd
 
     file_cfg: dict[str, Any] = load_config_file(config) if config else {}
@@ -588,15 +599,19 @@ def run(
     todo = [t for t in tasks if store is None or t.task_id not in store.done]
     records: list[dict[str, Any]] = []
     with _Progress(show_progress, len(todo)) as bar:
-        for task in todo:
-            bar.start_task(task)
-            rec = measure_task(task, progress=bar.epoch)
+        if executor == "dask":
+            stream = run_dask(todo, measure_task, _base_record, workers, timeout, scheduler)
+        elif executor == "process" or timeout is not None:
+            stream = run_processes(todo, measure_task, _base_record, workers if executor == "process" else 1, timeout)
+        else:
+            stream = run_serial(todo, measure_task, progress=bar.epoch, on_start=bar.start_task)
+        for rec in stream:
             if store is not None:
                 store.append(rec)
             records.append(rec)
             if on_record:
                 on_record(rec)
-            bar.advance()
+            bar.advance(rec)
     if store is not None:
         from codecbench.results import iter_records
 
@@ -660,6 +675,7 @@ class _Progress:
             self.sub = self.progress.add_task(desc, total=n_epochs)
         self.progress.update(self.sub, completed=epoch, total=n_epochs, description=desc)
 
-    def advance(self) -> None:
+    def advance(self, rec: dict[str, Any]) -> None:
         if self.enabled:
             self.progress.advance(self.main)
+            self.progress.update(self.main, description=f"done: {rec.get('codec')} on {rec.get('dataset')}")

@@ -1,0 +1,157 @@
+"""Where tasks run: in this process (``serial``), in child processes (``process``), or on Dask (``dask``).
+
+Every executor takes tasks (small, picklable: a codec config and a dataset name, never the data)
+and yields records as tasks finish, so the runner can stream them to disk.
+
+- ``serial``: one task after another in this process. With a ``timeout``, each task runs in a child
+  process instead, so a hung codec can be stopped.
+- ``process``: up to ``workers`` child processes, one fresh process per task (timings and memory
+  are not shared between tasks); a task past ``timeout`` seconds is killed and gets a failed record.
+- ``dask``: ``dask.distributed`` on a ``LocalCluster`` (``workers`` processes, one thread each) or
+  an existing scheduler (``scheduler="tcp://host:8786"``). Workers load datasets through the same
+  registry and cache. A task past ``timeout`` gets a failed record; Dask cannot kill the running
+  thread, so its worker is restarted when the run ends.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from codecbench.codec import ConfigError
+
+EXECUTORS = ("serial", "process", "dask")
+
+Measure = Callable[..., dict[str, Any]]
+
+
+def _failed(task: Any, base: Callable[[Any], dict[str, Any]], message: str, stage: str) -> dict[str, Any]:
+    rec = base(task)
+    rec.update(status="failed", error=message, stage=stage)
+    return rec
+
+
+def _child(conn: Any, measure: Measure, task: Any) -> None:
+    try:
+        rec = measure(task)
+    except BaseException as exc:  # pragma: no cover - measure_task catches codec errors itself
+        rec = {"__error__": f"{type(exc).__name__}: {exc}"}
+    try:
+        conn.send(rec)
+    finally:
+        conn.close()
+
+
+def run_serial(
+    tasks: Sequence[Any],
+    measure: Measure,
+    progress: Callable[..., None] | None = None,
+    on_start: Callable[[Any], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Run tasks one by one in this process."""
+    for task in tasks:
+        if on_start:
+            on_start(task)
+        yield measure(task, progress=progress)
+
+
+def run_processes(
+    tasks: Sequence[Any],
+    measure: Measure,
+    base_record: Callable[[Any], dict[str, Any]],
+    workers: int = 2,
+    timeout: float | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Run each task in its own child process, ``workers`` at a time; kill those past ``timeout``."""
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    ctx = mp.get_context("spawn")  # no fork: torch and BLAS threads do not survive fork safely
+    pending = list(tasks)
+    running: list[tuple[Any, Any, Any, float]] = []  # (task, process, parent_conn, started)
+    try:
+        while pending or running:
+            while pending and len(running) < workers:
+                task = pending.pop(0)
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(child, measure, task), daemon=True)
+                proc.start()
+                child.close()
+                running.append((task, proc, parent, time.monotonic()))
+            still: list[tuple[Any, Any, Any, float]] = []
+            for task, proc, conn, started in running:
+                if conn.poll():
+                    try:
+                        rec = conn.recv()
+                    except EOFError:
+                        rec = None
+                    proc.join(5)
+                    if rec is None or "__error__" in rec:
+                        why = rec["__error__"] if rec else f"worker process exited with code {proc.exitcode}"
+                        rec = _failed(task, base_record, why, "worker")
+                    yield rec
+                elif not proc.is_alive():
+                    proc.join()
+                    yield _failed(task, base_record, f"worker process died (exit code {proc.exitcode})", "worker")
+                elif timeout is not None and time.monotonic() - started > timeout:
+                    proc.kill()
+                    proc.join()
+                    yield _failed(task, base_record, f"timed out after {timeout:g} s and was stopped", "timeout")
+                else:
+                    still.append((task, proc, conn, started))
+            running = still
+            if running:
+                time.sleep(0.01)
+    finally:
+        for _, proc, _, _ in running:
+            proc.kill()
+            proc.join()
+
+
+def measure_in_child(task: Any, measure: Measure, base_record: Callable[[Any], dict[str, Any]], timeout: float) -> dict:
+    """Run one task in a child process and stop it after ``timeout`` seconds (used on Dask workers)."""
+    return next(run_processes([task], measure, base_record, workers=1, timeout=timeout))
+
+
+def run_dask(
+    tasks: Sequence[Any],
+    measure: Measure,
+    base_record: Callable[[Any], dict[str, Any]],
+    workers: int = 2,
+    timeout: float | None = None,
+    scheduler: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Run tasks on dask.distributed: a LocalCluster on 127.0.0.1, or the cluster at ``scheduler``.
+
+    With a ``timeout``, each task runs in a child process of its worker, which is killed when the
+    timeout passes (the worker itself survives).
+    """
+    try:
+        import dask
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise ConfigError("the dask executor needs dask.distributed: pip install 'codecbench[dask]'") from exc
+    cluster = None
+    with dask.config.set({"distributed.worker.daemon": False}):
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            )
+            client = Client(cluster)
+    try:
+        if timeout is None:
+            futures = {client.submit(measure, t, pure=False): t for t in tasks}
+        else:
+            futures = {client.submit(measure_in_child, t, measure, base_record, timeout, pure=False): t for t in tasks}
+        for fut in as_completed(futures):
+            try:
+                yield fut.result()
+            except Exception as exc:  # the worker died or the task was lost
+                yield _failed(futures[fut], base_record, f"dask task failed: {type(exc).__name__}: {exc}", "worker")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
