@@ -357,6 +357,64 @@ def datasets_fetch_cmd(
 # --- leaderboard, compare, plot, report ----------------------------------------------------------
 
 
+def _emit(text: str, output: str | None) -> None:
+    """Write ``text`` to ``output``, or print it unchanged (no markup) when there is none."""
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from pathlib import Path
+
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    err_console.print(f"wrote {output}", highlight=False)
+
+
+@app.command("leaderboard")
+@friendly
+def leaderboard_cmd(
+    result_dirs: list[str] = typer.Argument(None, help="Result directories or records.jsonl files [default: results]."),
+    fmt: str = typer.Option("md", "--format", "-f", help="md, csv, html or latex."),
+    sort: str | None = typer.Option(None, "--sort", help="Column to sort by (prefix + or - for the direction)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write to this file instead of printing."),
+    budget: list[str] = typer.Option(
+        None,
+        "--budget",
+        help="Error budget KEY=VALUE (repeatable): worst_rel_rms=1e-3, max_abs_error=.., pt.rel_rms=..",
+    ),
+    aggregate: str = typer.Option("newest", "--aggregate", help="Same setting in several dirs: newest or median."),
+    pareto_only: bool = typer.Option(False, "--pareto-only", help="Only Pareto-optimal and lossless rows."),
+    bd_reference: str | None = typer.Option(None, "--bd-reference", help="Codec the curve summary compares to."),
+) -> None:
+    """One table per dataset from stored records, Pareto rows marked; or the best setting per codec within a budget."""
+    from codecbench.leaderboard import leaderboard, render_leaderboard
+
+    frame = leaderboard(*(result_dirs or ["results"]), aggregate=aggregate, sort=sort, pareto_only=pareto_only)
+    _emit(render_leaderboard(frame, fmt, budgets=budget or None, bd_reference=bd_reference), output)
+
+
+@app.command("compare")
+@friendly
+def compare_cmd(
+    run_a: str = typer.Argument(..., help="The earlier run (a result directory)."),
+    run_b: str = typer.Argument(..., help="The later run."),
+    fmt: str = typer.Option("md", "--format", "-f", help="md, csv or html."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write to this file instead of printing."),
+    aggregate: str = typer.Option("newest", "--aggregate", help="Within each side: newest or median."),
+    fail_on_regression: bool = typer.Option(
+        False, "--fail-on-regression", help="Exit with 1 if a regression is found."
+    ),
+) -> None:
+    """Per setting, the change in ratio, error and speed from RUN_A to RUN_B; regressions flagged."""
+    from codecbench.compare import compare_runs, render_comparison
+
+    result = compare_runs(run_a, run_b, aggregate=aggregate)
+    _emit(render_comparison(result, fmt), output)
+    if fail_on_regression and result.counts["regressions"]:
+        err_console.print(f"{result.counts['regressions']} regression(s)", highlight=False)
+        raise typer.Exit(1)
+
+
 # --- compress, decompress, inspect ---------------------------------------------------------------
 
 

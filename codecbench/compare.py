@@ -1,0 +1,355 @@
+"""Compare two runs setting by setting, and summarise rate-distortion curves in one number.
+
+``compare_runs(run_a, run_b)`` merges each side as the leaderboard does, pairs the settings by
+(dataset, config, split, fit_on) and reports, per setting, the change in ratio, error and speed,
+flagging regressions beyond a tolerance. ``bd_ratio_gain`` is the Bjontegaard-style summary of two
+rate-distortion curves: fit log(effective ratio) against log(worst rel_rms) with a cubic polynomial
+(a lower degree when a curve has fewer points), integrate both fits over the error range the two
+curves share, and turn the mean difference into a percent ratio gain at equal error,
+``exp(mean difference) - 1``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from codecbench.codec import ConfigError
+from codecbench.leaderboard import (
+    ROW_KEY,
+    format_number,
+    html_page,
+    html_table,
+    leaderboard_frame,
+    md_table,
+)
+
+# --- Bjontegaard-style summary -------------------------------------------------------------------
+
+
+def _curve_array(curve: Any) -> np.ndarray:
+    arr = np.asarray(curve, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise ConfigError(f"a rate-distortion curve must be a sequence of (error, ratio) pairs, got shape {arr.shape}")
+    keep = np.isfinite(arr).all(axis=1) & (arr[:, 0] > 0) & (arr[:, 1] > 0)
+    return arr[keep]
+
+
+def _fit(arr: np.ndarray) -> np.ndarray | None:
+    x, y = np.log(arr[:, 0]), np.log(arr[:, 1])
+    distinct = len(np.unique(x))
+    if distinct < 2:
+        return None
+    return np.polyfit(x, y, min(3, distinct - 1))
+
+
+def bd_details(curve_a: Any, curve_b: Any) -> dict[str, float]:
+    """``bd_ratio_gain`` with its working: ``gain_pct``, ``error_lo``, ``error_hi`` (the overlap).
+
+    Points with a non-positive or non-finite error or ratio are dropped (lossless points have no
+    place on a log-error axis). NaN gain when a curve has fewer than two distinct errors or the
+    curves' error ranges do not overlap.
+    """
+    a, b = _curve_array(curve_a), _curve_array(curve_b)
+    nan = {"gain_pct": math.nan, "error_lo": math.nan, "error_hi": math.nan}
+    if len(a) < 2 or len(b) < 2:
+        return nan
+    pa, pb = _fit(a), _fit(b)
+    if pa is None or pb is None:
+        return nan
+    xa, xb = np.log(a[:, 0]), np.log(b[:, 0])
+    lo, hi = max(xa.min(), xb.min()), min(xa.max(), xb.max())
+    if not hi > lo:
+        return nan
+    ia, ib = np.polyint(pa), np.polyint(pb)
+    mean_diff = ((np.polyval(ib, hi) - np.polyval(ib, lo)) - (np.polyval(ia, hi) - np.polyval(ia, lo))) / (hi - lo)
+    return {
+        "gain_pct": float(np.expm1(mean_diff) * 100.0),
+        "error_lo": float(np.exp(lo)),
+        "error_hi": float(np.exp(hi)),
+    }
+
+
+def bd_ratio_gain(curve_a: Any, curve_b: Any) -> float:
+    """Average percent gain in ratio of curve B over curve A at equal error (Bjontegaard-style).
+
+    Each curve is a sequence of ``(error, ratio)`` points (e.g. worst rel_rms and effective ratio of
+    one codec's sweep). +25.0 means B compresses 25% more than A at the same error, averaged over
+    the log-error range both curves cover. NaN when there is too little to compare.
+    """
+    return bd_details(curve_a, curve_b)["gain_pct"]
+
+
+def rd_points(rows: pd.DataFrame) -> np.ndarray:
+    """(worst_rel_rms, effective_ratio) of a codec's ok lossy settings on its own Pareto front, by error."""
+    ok = rows[rows["status"] == "ok"] if "status" in rows.columns else rows
+    arr = _curve_array(ok[["worst_rel_rms", "effective_ratio"]].to_numpy(dtype=float).reshape(-1, 2))
+    keep = []
+    for i, (e, r) in enumerate(arr):
+        dominated = (arr[:, 1] >= r) & (arr[:, 0] <= e) & ((arr[:, 1] > r) | (arr[:, 0] < e))
+        if not dominated.any():
+            keep.append(i)
+    arr = arr[keep]
+    return arr[np.argsort(arr[:, 0], kind="stable")]
+
+
+def bd_summary(frame: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
+    """Per dataset, the Bjontegaard-style gain of every lossy codec's curve over ``reference``'s.
+
+    ``reference`` defaults to ``trunc`` (the float-truncation baseline) where it has a curve.
+    Codecs with fewer than two distinct errors have no curve and are left out. Columns: dataset,
+    codec, reference, gain_pct, error_lo, error_hi, n_points, n_points_ref.
+    """
+    cols = ["dataset", "codec", "reference", "gain_pct", "error_lo", "error_hi", "n_points", "n_points_ref"]
+    rows: list[dict[str, Any]] = []
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    for ds, part in frame.groupby("dataset", sort=True):
+        curves = {c: rd_points(r) for c, r in part.groupby("codec", sort=True)}
+        curves = {c: pts for c, pts in curves.items() if len(np.unique(pts[:, 0])) >= 2}
+        ref = reference or "trunc"
+        if ref not in curves:
+            continue
+        for codec, pts in curves.items():
+            if codec == ref:
+                continue
+            d = bd_details(curves[ref], pts)
+            rows.append(
+                {
+                    "dataset": ds,
+                    "codec": codec,
+                    "reference": ref,
+                    **d,
+                    "n_points": len(pts),
+                    "n_points_ref": len(curves[ref]),
+                }
+            )
+    return pd.DataFrame.from_records(rows, columns=cols)
+
+
+# --- comparing two runs --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Changes smaller than these (in percent) are not flagged."""
+
+    ratio_pct: float = 0.5
+    error_pct: float = 1.0
+    speed_pct: float = 20.0
+
+
+#: Compared columns: (column, label, larger is better).
+COMPARED = (
+    ("ratio", "ratio", True),
+    ("effective_ratio", "effective ratio", True),
+    ("worst_rel_rms", "worst rel_rms", False),
+    ("max_abs_error", "max abs error", False),
+    ("encode_mbps", "encode MB/s", True),
+    ("decode_mbps", "decode MB/s", True),
+    ("fit_s", "fit s", False),
+)
+
+
+@dataclass
+class Comparison:
+    """The outcome of ``compare_runs``: per-setting rows, per-codec curve gains, and counts."""
+
+    rows: pd.DataFrame
+    bd: pd.DataFrame
+    label_a: str = "A"
+    label_b: str = "B"
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def pct_change(a: float, b: float) -> float:
+    """Percent change from ``a`` to ``b``: 0 when equal (infinities included), inf when ``a`` is 0."""
+    if a is None or b is None or math.isnan(a) or math.isnan(b):
+        return math.nan
+    if a == b:
+        return 0.0
+    if a == 0 or math.isinf(a):
+        return math.inf if b > a else -math.inf
+    return (b - a) / abs(a) * 100.0
+
+
+def _changes(row: dict[str, Any], tol: Tolerance) -> tuple[list[str], bool]:
+    notes: list[str] = []
+    regression = False
+    sa, sb = row["status_a"], row["status_b"]
+    if sa == "ok" and sb != "ok":
+        return ["now fails"], True
+    if sa != "ok" and sb == "ok":
+        return ["now works"], False
+    if sa != "ok":
+        return ["fails in both"], False
+    for col, label, higher in COMPARED:
+        ch = row[f"{col}_change_pct"]
+        if math.isnan(ch):
+            continue
+        limit = {"ratio": tol.ratio_pct, "effective_ratio": tol.ratio_pct}.get(col)
+        if limit is None:
+            limit = tol.error_pct if col in ("worst_rel_rms", "max_abs_error") else tol.speed_pct
+        if abs(ch) <= limit:
+            continue
+        notes.append(f"{label} {_pct(ch)}")
+        if col != "fit_s":  # fit time is reported, not judged: it depends on the machine and epochs
+            regression |= ch < 0 if higher else ch > 0
+    return notes, regression
+
+
+def _pct(ch: float) -> str:
+    if math.isinf(ch):
+        return "was 0, now > 0" if ch > 0 else "-inf%"
+    return f"{ch:+.1f}%"
+
+
+def compare_frames(
+    frame_a: pd.DataFrame,
+    frame_b: pd.DataFrame,
+    tolerance: Tolerance | None = None,
+    label_a: str = "A",
+    label_b: str = "B",
+) -> Comparison:
+    """Compare two leaderboard frames (see ``compare_runs``)."""
+    tol = tolerance or Tolerance()
+    key = list(ROW_KEY)
+    a = frame_a.set_index(key)
+    b = frame_b.set_index(key)
+    rows: list[dict[str, Any]] = []
+    for k in sorted(set(a.index) | set(b.index), key=lambda t: tuple(map(str, t))):
+        ra = a.loc[k] if k in a.index else None
+        rb = b.loc[k] if k in b.index else None
+        src = rb if rb is not None else ra
+        row: dict[str, Any] = dict(zip(key, k))
+        row.update(codec=src["codec"], setting=src["setting"])
+        row["presence"] = "both" if ra is not None and rb is not None else ("only A" if rb is None else "only B")
+        row["status_a"] = ra["status"] if ra is not None else None
+        row["status_b"] = rb["status"] if rb is not None else None
+        for col, _, _ in COMPARED:
+            va = float(ra[col]) if ra is not None else math.nan
+            vb = float(rb[col]) if rb is not None else math.nan
+            row[f"{col}_a"], row[f"{col}_b"], row[f"{col}_change_pct"] = va, vb, pct_change(va, vb)
+        if row["presence"] == "both":
+            notes, regression = _changes(row, tol)
+        else:
+            notes, regression = [row["presence"]], False
+        row["changes"] = "; ".join(notes)
+        row["regression"] = regression
+        rows.append(row)
+    out = pd.DataFrame.from_records(rows)
+    if len(out):
+        out = out.sort_values(
+            ["regression", "dataset", "codec", "setting"], ascending=[False, True, True, True], kind="stable"
+        )
+        out = out.reset_index(drop=True)
+    bd_rows = []
+    for ds in sorted(set(frame_a["dataset"]) & set(frame_b["dataset"])):
+        pa, pb = frame_a[frame_a["dataset"] == ds], frame_b[frame_b["dataset"] == ds]
+        for codec in sorted(set(pa["codec"]) & set(pb["codec"])):
+            ca, cb = rd_points(pa[pa["codec"] == codec]), rd_points(pb[pb["codec"] == codec])
+            if len(np.unique(ca[:, 0])) < 2 or len(np.unique(cb[:, 0])) < 2:
+                continue
+            bd_rows.append(
+                {"dataset": ds, "codec": codec, **bd_details(ca, cb), "n_points_a": len(ca), "n_points_b": len(cb)}
+            )
+    bd = pd.DataFrame.from_records(
+        bd_rows, columns=["dataset", "codec", "gain_pct", "error_lo", "error_hi", "n_points_a", "n_points_b"]
+    )
+    counts = {
+        "settings": len(out),
+        "compared": int((out["presence"] == "both").sum()) if len(out) else 0,
+        "regressions": int(out["regression"].sum()) if len(out) else 0,
+        "only_a": int((out["presence"] == "only A").sum()) if len(out) else 0,
+        "only_b": int((out["presence"] == "only B").sum()) if len(out) else 0,
+    }
+    return Comparison(out, bd, label_a, label_b, counts)
+
+
+def compare_runs(
+    run_a: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    run_b: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    aggregate: str = "newest",
+    tolerance: Tolerance | None = None,
+) -> Comparison:
+    """Per setting, the change from run A to run B in ratio, error and speed, with regressions flagged.
+
+    A regression is a setting that now fails, whose ratio or effective ratio fell by more than
+    ``tolerance.ratio_pct``, whose worst rel_rms or max abs error rose by more than
+    ``tolerance.error_pct``, or whose encode or decode speed fell by more than
+    ``tolerance.speed_pct`` (timings are noisy). ``Comparison.bd`` holds, per dataset and codec,
+    the Bjontegaard-style ratio gain of B's curve over A's.
+    """
+    from codecbench.results import load_records
+
+    def load(run: Any) -> pd.DataFrame:
+        paths = [run] if isinstance(run, (str, os.PathLike)) else list(run)
+        frame = leaderboard_frame(load_records(*paths), aggregate)
+        if frame.empty:
+            raise ConfigError(f"no records in {', '.join(map(str, paths))}")
+        return frame
+
+    def label(run: Any) -> str:
+        return str(run) if isinstance(run, (str, os.PathLike)) else ", ".join(map(str, run))
+
+    return compare_frames(load(run_a), load(run_b), tolerance, label(run_a), label(run_b))
+
+
+def _arrow(row: pd.Series, col: str) -> str:
+    a, b, ch = row[f"{col}_a"], row[f"{col}_b"], row[f"{col}_change_pct"]
+    text = f"{format_number(a, col)} -> {format_number(b, col)}"
+    if math.isfinite(ch) and ch != 0:
+        text += f" ({ch:+.1f}%)"
+    return text
+
+
+def render_comparison(cmp: Comparison, fmt: str = "md") -> str:
+    """The comparison as Markdown, CSV or a self-contained HTML page."""
+    if fmt not in ("md", "csv", "html"):
+        raise ConfigError(f"compare --format must be md, csv or html, not {fmt!r}")
+    if fmt == "csv":
+        return cmp.rows.to_csv(index=False)
+    c = cmp.counts
+    summary = (
+        f"A = {cmp.label_a}, B = {cmp.label_b}: {c['compared']} settings in both, "
+        f"{c['regressions']} regressions, {c['only_a']} only in A, {c['only_b']} only in B."
+    )
+    headers = ["dataset", "codec", "setting", "ratio", "effective ratio", "worst rel_rms", "encode MB/s", "decode MB/s"]
+    headers += ["changes", "regression"]
+    body = []
+    for _, r in cmp.rows.iterrows():
+        cells = [str(r["dataset"]), str(r["codec"]), r["setting"] or "(defaults)"]
+        cells += [_arrow(r, col) for col in ("ratio", "effective_ratio", "worst_rel_rms", "encode_mbps", "decode_mbps")]
+        cells += [r["changes"], "REGRESSION" if r["regression"] else ""]
+        body.append(cells)
+    bd_headers = ["dataset", "codec", "ratio gain of B over A", "error range", "points A / B"]
+    bd_body = [
+        [
+            str(r["dataset"]),
+            str(r["codec"]),
+            "-" if not math.isfinite(r["gain_pct"]) else f"{r['gain_pct']:+.1f}%",
+            "no overlap" if not math.isfinite(r["error_lo"]) else f"{r['error_lo']:.3g} .. {r['error_hi']:.3g}",
+            f"{r['n_points_a']} / {r['n_points_b']}",
+        ]
+        for _, r in cmp.bd.iterrows()
+    ]
+    bd_note = (
+        "Rate-distortion curves, B against A (Bjontegaard-style average effective-ratio gain at equal worst rel_rms)."
+    )
+    if fmt == "md":
+        text = f"# codecbench compare\n\n{summary}\n\n" + md_table(headers, body)
+        if bd_body:
+            text += f"\n{bd_note}\n\n" + md_table(bd_headers, bd_body)
+        return text
+    classes = ["failed" if r else "" for r in cmp.rows["regression"]] if len(cmp.rows) else []
+    body_html = f"<p>{html.escape(summary)}</p>\n" + html_table(headers, body, classes)
+    if bd_body:
+        body_html += f"<p>{html.escape(bd_note)}</p>\n" + html_table(bd_headers, bd_body)
+    return html_page("codecbench compare", body_html)
