@@ -90,8 +90,11 @@ class Codec(abc.ABC):
         """Compress ``data`` (a contiguous numpy array) to bytes."""
 
     @abc.abstractmethod
-    def decode(self, payload: bytes) -> np.ndarray:
-        """Decompress ``payload``; may return the original shape or a flat buffer of the right size."""
+    def decode(self, payload: bytes | memoryview) -> np.ndarray:
+        """Decompress ``payload`` (bytes-like: the harness passes a read-only memoryview, no copy).
+
+        May return the original shape or a flat buffer (numpy array or bytes) of the right size.
+        """
 
     def save_state(self) -> bytes:
         """The decoder's side of a fitted codec (weights, scalers, tables); empty for stateless codecs."""
