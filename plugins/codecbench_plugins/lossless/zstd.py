@@ -28,4 +28,6 @@ class ZstdCodec(Codec):
             out = zstandard.ZstdDecompressor().decompress(payload)
         except zstandard.ZstdError as exc:
             raise PayloadError(f"zstd body cannot be decompressed: {exc}") from exc
+        except MemoryError as exc:  # a damaged frame header can claim an absurd content size
+            raise PayloadError("zstd body claims a decompressed size too large to allocate; it is corrupted") from exc
         return np.frombuffer(out, dtype=np.uint8)
