@@ -434,7 +434,23 @@ def _select_names(pattern: Any, available: list[str], path: Path, what: str) -> 
     return names
 
 
+def _branch_dtype(branch: Any) -> np.dtype | None:
+    """The numpy dtype of a branch's values (per object for jagged branches), or None if not numeric."""
+    interp = getattr(branch, "interpretation", None)
+    if interp is None:  # an RNTuple field: its type is checked after reading
+        return np.dtype(np.float64)
+    inner = getattr(interp, "content", interp)
+    dt = getattr(inner, "to_dtype", None)
+    if dt is None or not isinstance(dt, np.dtype) or dt.names or dt.subdtype is not None:
+        return None
+    return dt if dt.kind in "fiu" else None
+
+
 def _load_root(path: Path, opts: dict[str, Any]) -> LoaderResult:
+    """ROOT tree via uproot. Options: ``tree``; ``branches`` (names or glob patterns); ``exclude``
+    (patterns to leave out); ``float_only`` / ``numeric_only`` (keep float, or float and integer,
+    branches); ``strip_prefix`` (removed from column names). Jagged (per-object) branches are
+    flattened to one row per object, with the event of each row in ``event_index``."""
     import awkward as ak
     import uproot
 
@@ -448,8 +464,19 @@ def _load_root(path: Path, opts: dict[str, Any]) -> LoaderResult:
         if tree_name not in keys:
             raise _missing_key("tree", tree_name, keys, path)
         tree = f[tree_name]
-        names = _select_names(opts["branches"], list(tree.keys()), path, "branch")
-        arrays = tree.arrays(names, library="ak")
+        available = list(dict.fromkeys(tree.keys(full_paths=False)))
+        names = _select_names(opts["branches"], available, path, "branch")
+        for pat in opts.get("exclude", []) or []:
+            names = [n for n in names if not fnmatch.fnmatchcase(n, pat)]
+        if opts.get("float_only") or opts.get("numeric_only"):
+            kinds = "f" if opts.get("float_only") else "fiu"
+            names = [n for n in names if (dt := _branch_dtype(tree[n])) is not None and dt.kind in kinds]
+        if not names:
+            raise DatasetError(f"{path.name}: no numeric branch matches {opts['branches']!r} in tree {tree_name!r}")
+        try:
+            arrays = tree.arrays(names, library="ak", how=dict)
+        except Exception as exc:
+            raise DatasetError(f"{path.name}: cannot read branches {names} ({type(exc).__name__}: {exc})") from None
     columns: list[str] = []
     cols: list[np.ndarray] = []
     counts: np.ndarray | None = None
@@ -472,7 +499,12 @@ def _load_root(path: Path, opts: dict[str, Any]) -> LoaderResult:
             jagged_flags.append(False)
         else:
             raise DatasetError(f"{path.name}: branch {n!r} has {a.ndim} dimensions; only flat or jagged are supported")
-        if opts.get("float_only") and flat.dtype.kind != "f":
+        if (
+            opts.get("float_only")
+            and flat.dtype.kind != "f"
+            or opts.get("numeric_only")
+            and flat.dtype.kind not in "fiu"
+        ):
             jagged_flags.pop()
             continue
         if flat.dtype.kind not in "fiub":
@@ -483,6 +515,9 @@ def _load_root(path: Path, opts: dict[str, Any]) -> LoaderResult:
         raise DatasetError(f"{path.name}: no branch of {opts['branches']!r} holds float values")
     if any(jagged_flags) and not all(jagged_flags):
         raise DatasetError(f"{path.name}: cannot mix per-event and per-object branches in one table: {names}")
+    prefix = opts.get("strip_prefix") or ""
+    if prefix:
+        columns = [c[len(prefix) :] if c.startswith(prefix) else c for c in columns]
     extra: dict[str, Any] = {"source_dtypes": {n: str(c.dtype) for n, c in zip(columns, cols)}}
     if counts is not None:
         extra["event_index"] = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
@@ -510,7 +545,18 @@ def _load_csv(path: Path, opts: dict[str, Any]) -> LoaderResult:
     return sub.to_numpy(), names, {"source_dtypes": {c: str(sub[c].dtype) for c in names}}
 
 
+def _h5_columns(f: Any, ds: Any, key: str, path: Path) -> list[str]:
+    raw = ds.attrs[key] if key in ds.attrs else f.attrs[key] if key in f.attrs else f[key][()] if key in f else None
+    if raw is None:
+        raise _missing_key("column-name attribute", key, list(ds.attrs) + list(f.attrs) + list(f.keys()), path)
+    return [c.decode() if isinstance(c, bytes) else str(c) for c in np.asarray(raw).ravel().tolist()]
+
+
 def _load_hdf5(path: Path, opts: dict[str, Any]) -> LoaderResult:
+    """HDF5 via h5py. Options: ``key`` (the 2-D or compound dataset); ``columns_key`` (an attribute of
+    that dataset, of the file, or a dataset, holding the column names, e.g. MOD HDF5's ``cols``);
+    ``columns`` (names or patterns to keep); ``event_key`` + ``event_column`` (a per-row event
+    number, e.g. ``jets_i`` / ``evn``, turned into ``event_index``)."""
     try:
         import h5py
     except ImportError:
@@ -519,31 +565,51 @@ def _load_hdf5(path: Path, opts: dict[str, Any]) -> LoaderResult:
         f = h5py.File(path, "r")
     except OSError as exc:
         raise DatasetError(f"{path.name}: not a readable HDF5 file ({exc})") from None
+    extra: dict[str, Any] = {}
     with f:
         key = opts["key"]
         if key not in f:
             raise _missing_key("HDF5 dataset", key, list(f.keys()), path)
         ds = f[key]
         data = ds[()]
-        file_cols = None
-        if opts.get("columns_key"):
-            ck = opts["columns_key"]
-            raw = ds.attrs[ck] if ck in ds.attrs else f.attrs[ck] if ck in f.attrs else f[ck][()] if ck in f else None
-            if raw is None:
-                raise _missing_key("column-name attribute/dataset", ck, list(f.attrs) + list(f.keys()), path)
-            file_cols = [c.decode() if isinstance(c, bytes) else str(c) for c in np.asarray(raw).ravel().tolist()]
+        file_cols = _h5_columns(f, ds, opts["columns_key"], path) if opts.get("columns_key") else None
+        if opts.get("event_key"):
+            ek, ec = opts["event_key"], opts.get("event_column")
+            if ek not in f:
+                raise _missing_key("HDF5 dataset", ek, list(f.keys()), path)
+            ev = f[ek][()]
+            if ec is not None:
+                ecols = _h5_columns(f, f[ek], opts.get("columns_key", "cols"), path)
+                wanted = [ec] if isinstance(ec, str) else list(ec)
+                for c in wanted:
+                    if c not in ecols:
+                        raise _missing_key("event column", c, ecols, path)
+                ev = ev[:, [ecols.index(c) for c in wanted]]
+            ev = ev.reshape(len(ev), -1)
+            if len(ev) != len(data):
+                raise DatasetError(f"{path.name}: {ek!r} has {len(ev)} rows, {key!r} has {len(data)}")
+            # (run, event) numbers -> 0-based index of the event, in order of first appearance
+            _, first, inverse = np.unique(ev, axis=0, return_index=True, return_inverse=True)
+            inverse = inverse.ravel()
+            order = np.argsort(np.argsort(first))
+            extra["event_index"] = order[inverse].astype(np.int64)
+            extra["n_events"] = int(len(first))
     if data.dtype.names:  # compound dataset: one field per column
         file_cols = list(data.dtype.names)
         data = np.stack(
             [data[n].astype(np.float64) if data[n].dtype.kind != "f" else data[n] for n in file_cols], axis=1
         )
+    if data.ndim != 2 and file_cols is not None:
+        raise DatasetError(f"{path.name}: {opts['key']!r} has shape {data.shape}; a table needs 2-D rows x columns")
+    if file_cols is not None and data.ndim == 2 and len(file_cols) != data.shape[1]:
+        raise DatasetError(f"{path.name}: {len(file_cols)} column names for {data.shape[1]} columns in {opts['key']!r}")
     columns = file_cols
     if file_cols is not None and opts.get("columns"):
         names = _select_names(opts["columns"], file_cols, path, "column")
         idx = [file_cols.index(n) for n in names]
         data = data[:, idx]
         columns = names
-    return data, columns, {}
+    return data, columns, extra
 
 
 LOADERS: dict[str, Callable[[Path, dict[str, Any]], LoaderResult]] = {

@@ -370,3 +370,23 @@ def test_cli_lists_and_shows_info() -> None:
     assert res.exit_code == 1 and "no parameter 'bogus'" in res.output
     res = runner.invoke(app, ["datasets", "info", "nope"])
     assert res.exit_code == 1 and "unknown dataset 'nope'" in res.output
+
+
+@needs_data
+def test_hzz_ptetaphim_view_matches_four_vectors() -> None:
+    pytest.importorskip("vector")
+    base = load_dataset("hzz-jets")
+    view = load_dataset("hzz-jets-ptetaphim")
+    assert view.columns == ["pt", "eta", "phi", "mass"] and view.data.shape == (2773, 4)
+    assert np.isfinite(view.data).all() and view.data[:, 3].min() > 0
+    px, py, pz, e = (base.data[:, i].astype(np.float64) for i in range(4))
+    pt = np.hypot(px, py)
+    np.testing.assert_allclose(view.data[:, 0], pt, rtol=1e-6)
+    np.testing.assert_allclose(view.data[:, 1], np.arcsinh(pz / pt), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(view.data[:, 2], np.arctan2(py, px), rtol=1e-6, atol=1e-6)
+    m2 = e**2 - px**2 - py**2 - pz**2
+    ok = m2 > 1.0  # well-defined masses (near-massless jets are dominated by float32 rounding)
+    np.testing.assert_allclose(view.data[ok, 3], np.sqrt(m2[ok]), rtol=1e-3)
+    assert view.meta["derived_from"] == "hzz-jets" and view.meta["sha256"] == base.meta["sha256"]
+    np.testing.assert_array_equal(view.meta["event_index"], base.meta["event_index"])
+    assert view.meta["heavy_tailed"] == ["pt"] and view.meta["units"]["pt"] == "GeV"
