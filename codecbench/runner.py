@@ -33,10 +33,10 @@ import numpy as np
 from codecbench.codec import Codec, CodecbenchError, CodecError, ConfigError
 from codecbench.container import compress, decompress
 from codecbench.dataset import Dataset
-from codecbench.metrics import bits_equal, error_metrics, size_metrics
+from codecbench.metrics import bits_equal, count_bit_differences, error_metrics, exact_metrics, size_metrics
 from codecbench.plugins import get_codec, get_codec_class, parse_spec
 from codecbench.results import RECORD_VERSION, RecordStore, write_run_file
-from codecbench.timing import measure, peak_memory, time_once
+from codecbench.timing import measure, time_once
 
 DEFAULT_TEST_FRACTION = 0.2
 
@@ -432,7 +432,7 @@ def measure_task(task: Task, progress: Callable[..., None] | None = None) -> dic
         sync = _sync_for(codec)
 
         stage = "encode"
-        enc = measure(lambda: compress(codec, data), sync=sync)
+        enc = measure(lambda: compress(codec, data), sync=sync, trace_warmup=True)
         payload: bytes = enc.result
         stage = "save state"
         state = codec.save_state()
@@ -444,21 +444,24 @@ def measure_task(task: Task, progress: Callable[..., None] | None = None) -> dic
         if state:
             decoder.load_state(state)
         stage = "decode"
-        dec = measure(lambda: decompress(decoder, payload), sync=sync)
+        dec = measure(lambda: decompress(decoder, payload), sync=sync, trace_warmup=True)
         recon: np.ndarray = dec.result
-        stage = "peak memory"
-        peak, _ = peak_memory(lambda: decompress(decoder, compress(codec, data)))
+        peak = max(enc.peak_bytes or 0, dec.peak_bytes or 0)
 
         stage = "verify"
         if recon.shape != data.shape or recon.dtype != data.dtype:
             raise CodecError(f"decoded array has shape {recon.shape} {recon.dtype}, expected {data.shape} {data.dtype}")
-        if cls.lossless and not bits_equal(data, recon):
-            diff = int(np.count_nonzero(data.view(f"u{data.itemsize}") != recon.view(f"u{data.itemsize}")))
+        exact = bits_equal(data, recon)
+        if cls.lossless and not exact:
+            diff = count_bit_differences(data, recon)
             raise CodecError(
                 f"codec claims to be lossless but {diff} of {data.size} values differ after the round trip"
             )
         stage = "metrics"
-        errors = error_metrics(data, recon, measured.kind, measured.variables)
+        if exact:
+            errors = exact_metrics(data, measured.kind, measured.variables)
+        else:
+            errors = error_metrics(data, recon, measured.kind, measured.variables)
         sizes = size_metrics(data.nbytes, len(payload), aux, data.size)
         extras = dict(codec.report_extras() or {})
         bound = codec.declared_bound()

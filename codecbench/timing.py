@@ -30,6 +30,7 @@ class Timing:
     cpu_median_s: float
     repeats: int
     result: Any
+    peak_bytes: int | None = None
 
 
 def measure(
@@ -40,13 +41,23 @@ def measure(
     max_repeats: int = MAX_REPEATS,
     warmup: bool = True,
     sync: Callable[[], None] | None = None,
+    trace_warmup: bool = False,
 ) -> Timing:
-    """Time ``func()``: warm-up, then at least ``min_repeats`` calls and ``min_total_s`` seconds in all."""
-    result = func() if warmup else None
+    """Time ``func()``: warm-up, then at least ``min_repeats`` calls and ``min_total_s`` seconds in all.
+
+    With ``trace_warmup``, the warm-up call runs under ``peak_memory`` and ``Timing.peak_bytes``
+    holds its peak allocation (so no extra call is needed to measure memory).
+    """
+    peak = None
+    if warmup and trace_warmup:
+        peak, result = peak_memory(func)
+    else:
+        result = func() if warmup else None
     walls: list[int] = []
     cpus: list[int] = []
     total = 0
     while len(walls) < min_repeats or (total < min_total_s * 1e9 and len(walls) < max_repeats):
+        result = None  # free the previous result first, so two never coexist (large arrays)
         if sync:
             sync()
         c0 = time.process_time_ns()
@@ -65,6 +76,7 @@ def measure(
         cpu_median_s=statistics.median(cpus) / 1e9,
         repeats=len(walls),
         result=result,
+        peak_bytes=peak,
     )
 
 

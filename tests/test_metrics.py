@@ -68,3 +68,25 @@ def test_bits_equal_sees_nan_payload_and_negative_zero():
 def test_size_metrics():
     s = size_metrics(raw_bytes=1000, payload_bytes=250, aux_bytes=250, n_values=250)
     assert s["ratio"] == 4 and s["effective_ratio"] == 2 and s["bits_per_value"] == 8
+
+
+def test_exact_metrics_agree_with_computed_ones_on_identical_arrays():
+    from codecbench.metrics import exact_metrics
+
+    orig = np.random.default_rng(3).normal(size=(500, 3)).astype(np.float32)
+    fast = exact_metrics(orig, "table", ["a", "b", "c"])
+    full = error_metrics(orig, orig.copy(), "table", ["a", "b", "c"])
+    for key in ("max_abs_error", "worst_rel_rms", "nrmse", "psnr"):
+        assert fast[key] == full[key]
+    for name in "abc":
+        for key, value in fast["variables"][name].items():
+            assert full["variables"][name][key] == value, (name, key)
+
+
+def test_count_bit_differences_chunked():
+    from codecbench.metrics import count_bit_differences
+
+    a = np.zeros(10_000_000, dtype=np.float32)
+    b = a.copy()
+    b[[0, 5_000_000, 9_999_999]] = 1.0
+    assert count_bit_differences(a, b) == 3
