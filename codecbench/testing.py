@@ -75,6 +75,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+import os
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -267,7 +268,9 @@ def _exc(exc: BaseException) -> str:
     """``Type: message (at file:line in function)`` for the innermost frame of an exception."""
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" (at {tb[-1].filename}:{tb[-1].lineno} in {tb[-1].name})" if tb else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    kind = type(exc)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    return f"{name}: {exc}{where}"
 
 
 def _json_normal(value: Any) -> Any:
@@ -294,6 +297,7 @@ class Conformance:
         fields: bool = True,
         tables: bool = True,
         seed: int = 0,
+        isolate: bool | None = None,
     ) -> None:
         if isinstance(codec_or_spec, Codec):
             codec = codec_or_spec
@@ -309,6 +313,10 @@ class Conformance:
         self.fields = fields
         self.tables = tables
         self.seed = seed
+        #: Decode damaged bodies in a forked child, so a crash in native code fails the check instead
+        #: of killing the process. Default: where os.fork exists, for codecs that are not learned
+        #: (forking after torch has started its thread pools is not safe).
+        self.isolate = (hasattr(os, "fork") and not getattr(self.cls, "learned", False)) if isolate is None else isolate
         self.cases = self._make_cases(data)
         self._fitted: dict[str, Codec | BaseException] = {}
 
@@ -654,21 +662,49 @@ class Conformance:
                     pass
                 else:
                     raise _Failed(f"{case.name}: a payload with a flipped byte was not refused by the frame check")
-            for what, damaged in _damaged_bodies(body, rng):
-                payload = frame(self.codec_id, case.data.dtype, case.data.shape, damaged)
-                try:
-                    decompress(codec, payload)
-                except CodecbenchError:
-                    outcomes["refused"] += 1
-                    continue
-                except BaseException as exc:
-                    if isinstance(exc, KeyboardInterrupt | SystemExit):
-                        raise
+            damaged = _damaged_bodies(body, rng)
+
+            def work(
+                note: Callable[[dict[str, Any]], None],
+                codec: Codec = codec,
+                case: _Case = case,
+                damaged: list[tuple[str, bytes]] = damaged,
+            ) -> None:
+                for what, bad in damaged:
+                    note({"start": what})
+                    try:
+                        decompress(codec, frame(self.codec_id, case.data.dtype, case.data.shape, bad))
+                    except CodecbenchError:
+                        note({"outcome": "refused"})
+                        continue
+                    except Exception as exc:
+                        note({"outcome": "error", "message": _exc(exc)})
+                        return
+                    note({"outcome": "returned"})
+
+            if self.isolate:
+                notes, crash = _run_forked(work, timeout=120.0)
+            else:
+                notes, crash = [], None
+                work(notes.append)
+            what = "?"
+            for item in notes:
+                what = item.get("start", what)
+                outcome = item.get("outcome")
+                if outcome in outcomes:
+                    outcomes[outcome] += 1
+                elif outcome == "error":
                     raise _Failed(
-                        f"{case.name}: decode of a damaged body ({what}) raised {_exc(exc)}. decode must catch "
-                        f"what its decompressor raises on a body it cannot read and raise codecbench.PayloadError"
-                    ) from exc
-                outcomes["returned"] += 1
+                        f"{case.name}: decode of a damaged body ({what}) raised {item['message']}. decode must "
+                        f"catch what its decompressor raises on a body it cannot read and raise "
+                        f"codecbench.PayloadError"
+                    )
+            if crash is not None:
+                raise _Failed(
+                    f"{case.name}: decode of a damaged body ({what}) {crash}: the decoder's native code is not "
+                    f"safe on bad input. Check the body before handing it over (lengths, a checksum of your own) "
+                    f"and raise codecbench.PayloadError"
+                )
         return f"damaged bodies: {outcomes['refused']} refused with CodecbenchError, {outcomes['returned']} decoded"
 
     def check_unsupported_input(self) -> str:
@@ -731,7 +767,15 @@ class Conformance:
         for case in self.cases:
             codec = self.codec_for(case)
             for label, data in (("", case.data), (" with special values", with_special_values(case.data))):
-                out = self._round_trip(codec, data, case.name + label)
+                try:
+                    out = self._round_trip(codec, data, case.name + label)
+                except _Failed as failed:
+                    # a codec may refuse non-finite input cleanly (CodecError) instead of reproducing it
+                    refused = isinstance(failed.__cause__, CodecbenchError) and "compress raised" in str(failed)
+                    if not (label and refused):
+                        raise
+                    notes.append(f"{case.name}: special values refused ({type(failed.__cause__).__name__})")
+                    continue
                 try:
                     report = check_bound(data, out, codec.declared_bound(), case.columns)
                 except CodecbenchError as exc:
@@ -741,6 +785,7 @@ class Conformance:
                         f"{case.name}{label}: {report['bound_violations']} of {report['bound_checked']} values break "
                         f"the declared bound {bound!r} (worst excess {report['bound_worst_excess']:.3g}, "
                         f"non-finite mismatches {report['bound_nonfinite_mismatches']})"
+                        + _bound_example(data, out, bound)
                     )
             notes.append(case.name)
         return f"bound {bound!r} holds on " + ", ".join(notes)
@@ -785,6 +830,22 @@ class Conformance:
         return f"{len(settings)} settings run"
 
 
+def _bound_example(original: np.ndarray, recon: np.ndarray, bound: Any) -> str:
+    """``; first at index ...: X came back as Y`` for the first value that breaks a scalar abs/rel bound."""
+    o = np.asarray(original, dtype=np.float64)
+    r = np.asarray(recon, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        bad = (np.isnan(o) != np.isnan(r)) | (np.isinf(o) & (o != r)) | (np.isfinite(o) & ~np.isfinite(r))
+        value = bound.get("value") if isinstance(bound, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and bound.get("mode") in ("abs", "rel"):
+            allowed = value if bound["mode"] == "abs" else value * np.abs(o)
+            bad |= np.isfinite(o) & np.isfinite(r) & (np.abs(r - o) > allowed * (1 + 2**-50))
+    if not bad.any():
+        return ""
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    return f"; first at index {where}: {original[where]!r} came back as {recon[where]!r}"
+
+
 def _json_ok(value: Any) -> bool:
     try:
         json.dumps(value, allow_nan=False)
@@ -813,6 +874,63 @@ def _damaged_bodies(body: bytes, rng: np.random.Generator) -> list[tuple[str, by
         (f"{n} zero bytes", bytes(n)),
     ]
     return out
+
+
+def _run_forked(
+    work: Callable[[Callable[[dict[str, Any]], None]], None], timeout: float
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Run ``work(note)`` in a forked child; return the notes it sent and how it died (None if it did not).
+
+    A decoder whose native code crashes (segmentation fault) or hangs on a damaged body would take
+    the test process with it; in a child it only ends the child, and the notes say which body did it.
+    """
+    import faulthandler
+    import select
+    import signal
+    import time
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, report through the pipe, never return into the caller's stack
+        code = 0
+        try:
+            faulthandler.disable()
+            os.close(read_fd)
+            with os.fdopen(write_fd, "w") as out:
+
+                def note(item: dict[str, Any]) -> None:
+                    out.write(json.dumps(item) + "\n")
+                    out.flush()
+
+                work(note)
+        except BaseException:
+            code = 70
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    buf = b""
+    deadline = time.monotonic() + timeout
+    crash: str | None = None
+    with os.fdopen(read_fd, "rb") as inp:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                crash = f"did not return within {timeout:.0f} s"
+                break
+            ready, _, _ = select.select([inp], [], [], left)
+            if ready:
+                chunk = os.read(inp.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                buf += chunk
+    _, status = os.waitpid(pid, 0)
+    notes = [json.loads(line) for line in buf.decode().splitlines() if line.strip()]
+    if crash is None and os.WIFSIGNALED(status):
+        crash = f"crashed the process (signal {signal.Signals(os.WTERMSIG(status)).name})"
+    elif crash is None and os.WEXITSTATUS(status):
+        crash = f"ended the process with exit status {os.WEXITSTATUS(status)}"
+    return notes, crash
 
 
 def check_codec(
