@@ -13,6 +13,18 @@ Bound forms (``bound["mode"]`` and ``bound["value"]``):
 - ``"abs_and_rel_range"``: ``value = {"abs": a, "rel": r}``, and ``|r - o| <= min(a, r * range)``
   (SZ's ABS_AND_REL).
 
+Two global modes check a statistic of the whole array (or of each column) instead of each value:
+
+- ``"psnr"``: ``PSNR = 20 log10(range / RMSE) >= value`` (dB), SZ's PSNR mode;
+- ``"l2norm"``: ``sqrt(sum((r - o)**2)) <= value``, SZ's L2NORM mode.
+
+For these, ``bound_violations`` counts the blocks (the array, or each column of a per-column
+bound) whose statistic breaks the bound, ``bound_blocks`` the blocks checked,
+``bound_violation_fraction`` their ratio, ``bound_achieved`` the statistic measured (a mapping per
+column), ``bound_worst_excess`` the largest shortfall (dB for psnr, norm units for l2norm) and
+``bound_worst_ratio`` the ratio of the achieved RMS (or L2) error to the allowed one. An infinite
+excess or ratio is reported as None (strict JSON has no Infinity).
+
 ``value`` may instead be a mapping ``{column name: value}`` for a table (``columns`` names the
 columns of a 2-D array): each column is then checked against its own bound, and for ``rel_range``
 against its own range, which is what a codec that compresses column by column promises. Columns not
@@ -40,7 +52,9 @@ import numpy as np
 
 from codecbench.codec import CodecError
 
-MODES = ("abs", "rel", "rel_range", "abs_and_rel_range")
+MODES = ("abs", "rel", "rel_range", "abs_and_rel_range", "psnr", "l2norm")
+#: Modes that bound a statistic of a whole block (array or column) rather than each value.
+GLOBAL_MODES = ("psnr", "l2norm")
 #: Relative slack for the check's own float64 rounding (see the module docstring).
 CHECK_TOLERANCE = 4 * 2.0**-52
 
@@ -77,6 +91,20 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _nonfinite_mismatches(o: np.ndarray, r: np.ndarray) -> tuple[int, np.ndarray]:
+    """Count non-finite mismatches; return it with the mask of values finite in both."""
+    fo, fr = np.isfinite(o), np.isfinite(r)
+    nan_ok = np.isnan(o) & np.isnan(r)
+    inf_ok = np.isinf(o) & (o == r)
+    bad = int(np.count_nonzero(~fo & ~(nan_ok | inf_ok))) + int(np.count_nonzero(fo & ~fr))
+    return bad, fo & fr
+
+
+def _finite_or_none(v: float | None) -> float | None:
+    """Strict JSON has no Infinity: an infinite statistic (a finite value decoded to +-max) becomes None."""
+    return v if v is None or math.isfinite(v) else None
+
+
 class _Tally:
     def __init__(self) -> None:
         self.checked = 0
@@ -84,16 +112,51 @@ class _Tally:
         self.nonfinite = 0
         self.worst_excess = 0.0
         self.worst_ratio: float | None = None
+        self.blocks = 0
+        self.achieved: list[float | None] = []
+
+    def _ratio(self, ratio: float) -> None:
+        self.worst_ratio = ratio if self.worst_ratio is None else max(self.worst_ratio, ratio)
+
+    def add_global(self, o: np.ndarray, r: np.ndarray, mode: str, value: float) -> int:
+        """Check one block against a global bound (psnr or l2norm); return 1 if it breaks it, else 0."""
+        o = np.asarray(o, dtype=np.float64).ravel()
+        r = np.asarray(r, dtype=np.float64).ravel()
+        nonfinite_bad, both = _nonfinite_mismatches(o, r)
+        err = r[both] - o[both]
+        self.checked += int(o.size)
+        self.blocks += 1
+        self.nonfinite += nonfinite_bad
+        broken = nonfinite_bad > 0
+        if mode == "l2norm":
+            l2 = float(np.sqrt(np.sum(err * err)))
+            self.achieved.append(l2)
+            if l2 > value * (1.0 + CHECK_TOLERANCE):
+                broken = True
+                self.worst_excess = max(self.worst_excess, l2 - value)
+            if value > 0:
+                self._ratio(l2 / value)
+        else:
+            finite_o = o[np.isfinite(o)]
+            rng = float(finite_o.max() - finite_o.min()) if finite_o.size else 0.0
+            rmse = float(np.sqrt(np.mean(err * err))) if err.size else 0.0
+            psnr = math.inf if rmse == 0 else (20 * math.log10(rng / rmse) if rng > 0 else -math.inf)
+            self.achieved.append(psnr if math.isfinite(psnr) else None)
+            if psnr < value - 20 * math.log10(1.0 + CHECK_TOLERANCE):
+                broken = True
+                self.worst_excess = max(self.worst_excess, value - psnr if math.isfinite(psnr) else math.inf)
+            allowed_rmse = rng * 10 ** (-value / 20)
+            if allowed_rmse > 0:
+                self._ratio(rmse / allowed_rmse)
+        self.violations += int(broken)
+        return int(broken)
 
     def add(self, o: np.ndarray, r: np.ndarray, mode: str, value: float | tuple[float, float]) -> int:
         """Check one block (the whole array or one column); return its number of violations."""
         o = np.asarray(o, dtype=np.float64).ravel()
         r = np.asarray(r, dtype=np.float64).ravel()
-        fo, fr = np.isfinite(o), np.isfinite(r)
-        nan_ok = np.isnan(o) & np.isnan(r)
-        inf_ok = np.isinf(o) & (o == r)
-        nonfinite_bad = int(np.count_nonzero(~fo & ~(nan_ok | inf_ok))) + int(np.count_nonzero(fo & ~fr))
-        both = fo & fr
+        fo = np.isfinite(o)
+        nonfinite_bad, both = _nonfinite_mismatches(o, r)
         of, rf = o[both], r[both]
         err = np.abs(rf - of)
         if mode == "abs":
@@ -109,14 +172,14 @@ class _Tally:
                 a, rel = value  # type: ignore[misc]
                 allowed = min(a, rel * rng)
         allowed = np.broadcast_to(np.asarray(allowed, dtype=np.float64), err.shape)
-        bad = err > allowed * (1.0 + CHECK_TOLERANCE)
-        n_bad = int(np.count_nonzero(bad))
-        if n_bad:
-            self.worst_excess = max(self.worst_excess, float((err[bad] - allowed[bad]).max()))
-        pos = allowed > 0
-        if np.any(pos):
-            ratio = float((err[pos] / allowed[pos]).max())
-            self.worst_ratio = ratio if self.worst_ratio is None else max(self.worst_ratio, ratio)
+        with np.errstate(over="ignore"):  # near the largest float: inf slack and an inf excess are still right
+            bad = err > allowed * (1.0 + CHECK_TOLERANCE)
+            n_bad = int(np.count_nonzero(bad))
+            if n_bad:
+                self.worst_excess = max(self.worst_excess, float((err[bad] - allowed[bad]).max()))
+            pos = allowed > 0
+            if np.any(pos):
+                self._ratio(float((err[pos] / allowed[pos]).max()))
         self.checked += int(o.size)
         self.violations += n_bad + nonfinite_bad
         self.nonfinite += nonfinite_bad
@@ -157,6 +220,7 @@ def check_bound(
             f"{original.shape}"
         )
     tally = _Tally()
+    check = tally.add_global if mode in GLOBAL_MODES else tally.add
     out: dict[str, Any] = {"bound_mode": mode, "bound_value": _jsonable(value)}
     if _is_per_column(mode, value):
         if columns is None or original.ndim != 2 or original.shape[1] != len(columns):
@@ -174,20 +238,29 @@ def check_bound(
         for j, name in enumerate(columns):
             if name in value:
                 v = _parse_value(mode, value[name], f"value[{name!r}]")
-                by_column[name] = tally.add(original[:, j], reconstructed[:, j], mode, v)
+                by_column[name] = check(original[:, j], reconstructed[:, j], mode, v)
         out["bound_violations_by_column"] = by_column
         unchecked = [c for c in columns if c not in value]
         if unchecked:
             out["bound_unchecked_columns"] = unchecked
     else:
-        tally.add(original, reconstructed, mode, _parse_value(mode, value, "value"))
+        check(original, reconstructed, mode, _parse_value(mode, value, "value"))
+    per_block = mode in GLOBAL_MODES
+    denominator = tally.blocks if per_block else tally.checked
+    if per_block:
+        out["bound_blocks"] = tally.blocks
+        out["bound_achieved"] = (
+            dict(zip([c for c in columns or [] if c in value], tally.achieved))
+            if _is_per_column(mode, value)
+            else tally.achieved[0]
+        )
     out.update(
         {
             "bound_checked": tally.checked,
             "bound_violations": tally.violations,
-            "bound_violation_fraction": tally.violations / tally.checked if tally.checked else 0.0,
-            "bound_worst_excess": tally.worst_excess,
-            "bound_worst_ratio": tally.worst_ratio,
+            "bound_violation_fraction": tally.violations / denominator if denominator else 0.0,
+            "bound_worst_excess": _finite_or_none(tally.worst_excess),
+            "bound_worst_ratio": _finite_or_none(tally.worst_ratio),
             "bound_nonfinite_mismatches": tally.nonfinite,
         }
     )

@@ -70,12 +70,19 @@ def _fmt(v: Any) -> str:
 
 @list_app.command("codecs")
 @friendly
-def list_codecs_cmd() -> None:
+def list_codecs_cmd(
+    all_: bool = typer.Option(False, "--all", help="Also list numcodecs' codecs (run them as numcodecs:<id>)."),
+) -> None:
     """Every codec registered under the `codecbench.codecs` entry point, with its status."""
     import pandas as pd
 
     from codecbench.plugins import list_codecs
 
+    infos = list_codecs()
+    if all_:
+        from codecbench.numcodecs import list_numcodecs
+
+        infos += list_numcodecs()
     rows = [
         {
             "id": i.codec_id,
@@ -85,7 +92,7 @@ def list_codecs_cmd() -> None:
             "status": i.status,
             "error": i.error or "",
         }
-        for i in list_codecs()
+        for i in infos
     ]
     print_frame(pd.DataFrame(rows), title="codecs")
 

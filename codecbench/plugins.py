@@ -100,6 +100,10 @@ def get_codec_class(codec_id: str) -> type[Codec]:
     """Import (once) and return the codec class registered as ``codec_id``."""
     if codec_id in _loaded:
         return _loaded[codec_id]
+    if codec_id.startswith("numcodecs."):  # a numcodecs codec through the adapter (codecbench.numcodecs)
+        from codecbench.numcodecs import adapter_class
+
+        return adapter_class(codec_id)
     ep = _single(codec_id)
     try:
         cls = ep.load()
@@ -134,6 +138,10 @@ def parse_spec(spec: str | dict[str, Any]) -> dict[str, Any]:
         config = dict(spec)
     elif isinstance(spec, str):
         text = spec.strip()
+        if text.startswith("numcodecs:"):  # numcodecs:{"id": "zfpy", ...} or numcodecs:zlib
+            from codecbench.numcodecs import parse_numcodecs_spec
+
+            return parse_numcodecs_spec(text)
         if text.startswith("{"):
             try:
                 config = json.loads(text)
@@ -147,6 +155,8 @@ def parse_spec(spec: str | dict[str, Any]) -> dict[str, Any]:
         raise CodecError(f"a codec spec is a string or a dict, not {type(spec).__name__}")
     if not isinstance(config.get("id"), str) or not config["id"]:
         raise CodecError(f"codec spec {spec!r} has no 'id'")
+    if config["id"].startswith("numcodecs:"):  # {"id": "numcodecs:zfpy"} in a config file
+        config["id"] = "numcodecs." + config["id"][len("numcodecs:") :]
     return config
 
 

@@ -148,3 +148,36 @@ def test_malformed_bounds(bound: dict, columns: list[str] | None, match: str) ->
 def test_shape_mismatch() -> None:
     with pytest.raises(CodecError, match="shape"):
         check_bound(np.zeros(4), np.zeros(5), {"mode": "abs", "value": 1.0})
+
+
+def test_psnr_is_checked_on_the_whole_block() -> None:
+    o = np.linspace(0.0, 1.0, 1000)
+    r = o + np.where(np.arange(1000) % 2 == 0, 0.01, -0.01)  # RMSE 0.01, range 1: PSNR 40 dB
+    ok = check_bound(o, r, {"mode": "psnr", "value": 39.9})
+    assert ok["bound_violations"] == 0 and ok["bound_blocks"] == 1
+    assert ok["bound_achieved"] == pytest.approx(40.0, abs=1e-6)
+    bad = check_bound(o, r, {"mode": "psnr", "value": 40.5})
+    assert bad["bound_violations"] == 1 and bad["bound_violation_fraction"] == 1.0
+    assert bad["bound_worst_excess"] == pytest.approx(0.5, abs=1e-6)
+    assert bad["bound_worst_ratio"] == pytest.approx(10 ** (0.5 / 20), rel=1e-6)
+    exact = check_bound(o, o, {"mode": "psnr", "value": 200.0})
+    assert exact["bound_violations"] == 0 and exact["bound_achieved"] is None  # infinite PSNR
+
+
+def test_l2norm_per_column() -> None:
+    o = np.zeros((100, 2))
+    r = o.copy()
+    r[:, 0] += 0.1  # L2 = 1.0
+    r[:, 1] += 0.3  # L2 = 3.0
+    out = check_bound(o, r, {"mode": "l2norm", "value": {"a": 1.5, "b": 2.0}}, ["a", "b"])
+    assert out["bound_violations_by_column"] == {"a": 0, "b": 1}
+    assert out["bound_achieved"] == {"a": pytest.approx(1.0), "b": pytest.approx(3.0)}
+    assert out["bound_blocks"] == 2 and out["bound_violation_fraction"] == 0.5
+    assert out["bound_worst_excess"] == pytest.approx(1.0)
+    json.dumps(out)
+
+
+def test_global_mode_counts_nonfinite_mismatches() -> None:
+    o = np.array([1.0, 2.0, np.nan])
+    out = check_bound(o, np.array([1.0, 2.0, 0.0]), {"mode": "l2norm", "value": 1.0})
+    assert out["bound_violations"] == 1 and out["bound_nonfinite_mismatches"] == 1

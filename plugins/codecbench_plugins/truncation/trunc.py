@@ -229,7 +229,7 @@ class TruncCodec(Codec):
         else:
             rounded = round_mantissa(data, keep)
         self._last_bits = keep
-        buf = memoryview(np.ascontiguousarray(rounded)).cast("B")
+        buf = memoryview(np.ascontiguousarray(rounded).reshape(-1).view(np.uint8))  # cast("B") fails on empty arrays
         if self.backend == "zstd":
             return zstandard.ZstdCompressor(level=3).compress(buf)
         if len(buf) > blosc2.MAX_BUFFERSIZE:

@@ -1,0 +1,73 @@
+"""``bitround``: numcodecs' BitRound filter (through codecbench's numcodecs adapter), then a lossless stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import blosc2
+import numpy as np
+import zstandard
+
+from codecbench import Codec, CodecError, PayloadError, get_codec
+
+BACKENDS = ("blosc", "zstd")
+
+
+class BitroundCodec(Codec):
+    """numcodecs' ``BitRound(keepbits)`` run as ``numcodecs.bitround``, followed by ``blosc`` or ``zstd``.
+
+    BitRound rounds the mantissa to ``keepbits`` bits, to nearest with ties to even on the bit
+    pattern, exactly like ``trunc`` does for normal numbers; it is here so the tables show the
+    reference implementation beside ``trunc``. BitRound is only a filter (it does not shrink the
+    data); the lossless stage is the same as ``trunc``'s (Blosc2 zstd level 5 with byte shuffle, or
+    zstd level 3), so the two compare on equal terms.
+
+    Declared bound: ``rel`` ``2**-(keepbits + 1)``, as for ``trunc``. Unlike ``trunc``, BitRound
+    applies the same bit-pattern rounding to subnormal numbers (which can flush them to zero), to
+    the largest finite values (which can round up to Inf) and to NaN payloads; the harness's check
+    counts every value where that breaks the bound.
+    """
+
+    codec_id = "bitround"
+    lossless = False
+    default_sweep = {"keepbits": list(range(4, 21))}
+
+    def __init__(self, keepbits: int = 10, backend: str = "blosc") -> None:
+        if isinstance(keepbits, bool) or not isinstance(keepbits, int) or not 0 <= keepbits <= 52:
+            raise CodecError(f"bitround keepbits must be an integer from 0 to 52, not {keepbits!r}")
+        if backend not in BACKENDS:
+            raise CodecError(f"bitround backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        self.keepbits, self.backend = keepbits, backend
+        self._filter = get_codec({"id": "numcodecs.bitround", "keepbits": keepbits})
+
+    def encode(self, data: np.ndarray) -> bytes:
+        if data.dtype not in (np.float32, np.float64):
+            raise CodecError(f"bitround compresses float32 and float64 arrays, not {data.dtype}")
+        if data.dtype == np.float32 and self.keepbits > 23:
+            raise CodecError(f"bitround keepbits must be at most 23 for float32 data, not {self.keepbits}")
+        buf = self._filter.encode(data)
+        if self.backend == "zstd":
+            return zstandard.ZstdCompressor(level=3).compress(buf)
+        if len(buf) > blosc2.MAX_BUFFERSIZE:
+            raise CodecError(f"blosc compresses at most {blosc2.MAX_BUFFERSIZE} bytes at once; use backend='zstd'")
+        return bytes(
+            blosc2.compress2(
+                buf, typesize=data.dtype.itemsize, clevel=5, filters=[blosc2.Filter.SHUFFLE], codec=blosc2.Codec.ZSTD
+            )
+        )
+
+    def decode(self, payload: bytes) -> np.ndarray:
+        try:
+            raw = (
+                zstandard.ZstdDecompressor().decompress(payload)
+                if self.backend == "zstd"
+                else blosc2.decompress2(payload)
+            )
+        except Exception as exc:  # zstandard.ZstdError, blosc2's RuntimeError/ValueError
+            raise PayloadError(f"bitround body cannot be decompressed with {self.backend}: {exc}") from exc
+        # BitRound's decode is the identity on the rounded values (the harness restores dtype and shape)
+        return self._filter.decode(raw)
+
+    def declared_bound(self) -> dict[str, Any]:
+        """``{"mode": "rel", "value": 2**-(keepbits + 1)}``."""
+        return {"mode": "rel", "value": 2.0 ** -(self.keepbits + 1)}

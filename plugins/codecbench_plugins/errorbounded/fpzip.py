@@ -1,0 +1,87 @@
+"""``fpzip``: Lindstrom's predictive floating-point compressor (through the ``fpzip`` package)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import fpzip
+import numpy as np
+
+from codecbench import Codec, CodecError, PayloadError
+
+from ._common import check_float, fold_shape, pack, unpack
+
+_HEADER_BITS = {np.dtype(np.float32): (32, 9), np.dtype(np.float64): (64, 12)}  # total bits, sign + exponent
+
+
+class FpzipCodec(Codec):
+    """fpzip with ``precision`` = the number of leading bits of each value that are KEPT.
+
+    The package's own docstring says "the number of bits to truncate"; that is wrong: fpzip keeps
+    the ``precision`` most significant bits of each value's 32 (float32) or 64 (float64) bits,
+    sign and exponent included, and ``precision=0`` (or 32 / 64) is lossless. So for float32,
+    ``precision=16`` keeps the sign, the 8 exponent bits and 7 mantissa bits.
+
+    Declared bound: with ``m = precision - 9`` kept mantissa bits (float32; ``precision - 12`` for
+    float64), fpzip truncates, and every normal value's relative error is below ``2**-m``: a
+    ``rel`` bound of ``2**-m`` (``0`` when lossless). Subnormal numbers have fewer significant
+    bits and can break it; the harness's check shows it if they do. Arrays are folded to at most 4
+    dimensions (fpzip's limit).
+    """
+
+    codec_id = "fpzip"
+    lossless = False
+    # relative error bounds of about 2^-4 .. 2^-20 (6e-2 .. 1e-6) on float32
+    default_sweep = {"precision": [13, 16, 19, 22, 26, 29]}
+
+    def __init__(self, precision: int = 20) -> None:
+        if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 64:
+            raise CodecError(f"fpzip precision must be an integer from 0 (lossless) to 64, not {precision!r}")
+        self.precision = precision
+        self._dtype = np.dtype(np.float32)
+
+    def _check_precision(self, dtype: np.dtype) -> None:
+        total, header = _HEADER_BITS[dtype]
+        if self.precision != 0 and not header < self.precision <= total:
+            raise CodecError(
+                f"fpzip precision for {dtype} must be 0 (lossless) or from {header + 1} to {total} "
+                f"(the {header} sign and exponent bits are always kept), not {self.precision}"
+            )
+
+    def encode(self, data: np.ndarray) -> bytes:
+        check_float("fpzip", data)
+        self._check_precision(data.dtype)
+        self._dtype = data.dtype
+        if data.size == 0:
+            return pack(data, [])
+        arr = np.ascontiguousarray(data.reshape(fold_shape(data.shape, 4)))
+        try:
+            block = fpzip.compress(arr, precision=self.precision, order="C")
+        except Exception as exc:  # fpzip raises its own FpzipWriteError
+            raise CodecError(f"fpzip cannot compress an array of shape {data.shape}: {exc}") from exc
+        return pack(data, [block])
+
+    def decode(self, payload: bytes) -> np.ndarray:
+        dtype, shape, blocks = unpack("fpzip", payload)
+        if math.prod(shape) == 0:
+            return np.zeros(shape, dtype=dtype)
+        if len(blocks) != 1:
+            raise PayloadError(f"fpzip body holds {len(blocks)} blocks, expected 1")
+        try:
+            out = fpzip.decompress(blocks[0], order="C")
+        except Exception as exc:
+            raise PayloadError(f"fpzip body cannot be decompressed: {exc}") from exc
+        if out.dtype != dtype or out.size != math.prod(shape):
+            raise PayloadError(f"fpzip body decoded to {out.dtype} {out.shape}, expected {dtype} {shape}")
+        return out.reshape(shape)
+
+    def declared_bound(self) -> dict[str, Any]:
+        """``rel`` bound ``2**-(precision - 9)`` for float32 (``- 12`` for float64); 0 when lossless.
+
+        The dtype is the one of the last ``encode`` (float32 before any).
+        """
+        total, header = _HEADER_BITS[self._dtype]
+        if self.precision == 0 or self.precision >= total:
+            return {"mode": "rel", "value": 0.0}
+        return {"mode": "rel", "value": 2.0 ** -(self.precision - header)}
