@@ -1,0 +1,83 @@
+"""Memory: peak RSS of a lossless ``codecbench run`` on a 1 GB array, at most 3x the array.
+
+A 1 GiB float32 array is written to a temporary .npy file and registered through a user registry;
+``codecbench run --codecs zstd`` runs in a child process whose peak RSS (ru_maxrss of the child)
+is compared with the array size. The baseline RSS of an idle ``python -c "import codecbench"``
+is reported too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import write_result
+
+TARGET = 3.0
+
+
+def _child_peak_rss(cmd: list[str], env: dict[str, str]) -> tuple[int, subprocess.CompletedProcess]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if after <= before:
+        raise RuntimeError("could not attribute the child's peak RSS (run this benchmark in a fresh process)")
+    return after * 1024, proc
+
+
+def main(gib: float = 1.0, codec: str = "zstd") -> dict:
+    n = int(gib * 2**30) // 4
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        rng = np.random.default_rng(0)
+        arr = np.lib.format.open_memmap(tmp / "big.npy", mode="w+", dtype=np.float32, shape=(n // 4, 4))
+        step = 1 << 22
+        for i in range(0, arr.shape[0], step):  # physics-like values: falling spectrum, angles, masses
+            m = min(step, arr.shape[0] - i)
+            arr[i : i + m, 0] = 20 * (1 - rng.random(m)) ** -0.25
+            arr[i : i + m, 1] = rng.normal(0, 1.5, m)
+            arr[i : i + m, 2] = rng.uniform(-np.pi, np.pi, m)
+            arr[i : i + m, 3] = arr[i : i + m, 0] * rng.lognormal(-2, 0.4, m)
+        arr.flush()
+        nbytes = arr.nbytes
+        del arr
+        sha = hashlib.sha256((tmp / "big.npy").read_bytes()).hexdigest()
+        (tmp / "registry.yaml").write_text(
+            "big-table:\n  kind: table\n  file: big.npy\n"
+            f"  sha256: {sha}\n  loader: {{format: npy}}\n  columns: [pt, eta, phi, mass]\n"
+        )
+        env = {**os.environ, "CODECBENCH_REGISTRY": str(tmp / "registry.yaml"), "CODECBENCH_DATA_PATH": str(tmp)}
+        base, _ = _child_peak_rss([sys.executable, "-c", "import codecbench, codecbench.runner"], env)
+        cmd = [sys.executable, "-m", "codecbench", "run", "--codecs", codec, "--datasets", "big-table",
+               "--out", str(tmp / "out"), "-q"]  # fmt: skip
+        peak, proc = _child_peak_rss(cmd, env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"run failed: {proc.stderr[-2000:]}")
+        rec = json.loads((tmp / "out" / "records.jsonl").read_text().splitlines()[0])
+    out = {
+        "target": TARGET,
+        "codec": codec,
+        "array_bytes": nbytes,
+        "peak_rss_bytes": peak,
+        "baseline_rss_bytes": base,
+        "peak_over_array": peak / nbytes,
+        "meets_target": peak / nbytes <= TARGET,
+        "record_status": rec["status"],
+        "ratio": rec["ratio"],
+        "encode_mbps": rec["encode_mbps"],
+        "decode_mbps": rec["decode_mbps"],
+    }
+    write_result("memory", out)
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(), indent=2))
