@@ -179,7 +179,8 @@ def describe(codec_id: str) -> CodecInfo:
         cls = get_codec_class(codec_id)
     except PluginError as exc:
         if len(eps) > 1:
-            info.distribution = ", ".join(_dist_of(e)[0] for e in eps)
+            info.distribution = ", ".join(f"{d} {v}" for d, v in map(_dist_of, eps))
+            info.version = ""  # each distribution's version is in `distribution`
             info.status = "conflict"
         elif "contract version" in str(exc):
             info.status = "incompatible"
