@@ -423,6 +423,51 @@ def compare_cmd(
         raise typer.Exit(1)
 
 
+@app.command("plot")
+@friendly
+def plot_cmd(
+    result_dirs: list[str] = typer.Argument(..., help="Result directories or records.jsonl files."),
+    out: str = typer.Option("plots", "--output", "-o", help="Folder for the PNG and PDF files."),
+    record: str | None = typer.Option(
+        None, "--record", help="TASK_ID (or a unique prefix): re-run that record and plot residuals and responses."
+    ),
+    aggregate: str = typer.Option("newest", "--aggregate", help="Same setting in several dirs: newest or median."),
+) -> None:
+    """Rate-distortion curves per dataset, or one record's histograms (--record)."""
+    from codecbench.plots import plot_record, plot_results
+
+    if record:
+        paths = plot_record(result_dirs, record, out)
+    else:
+        paths = plot_results(*result_dirs, out_dir=out, aggregate=aggregate)
+    for p in paths:
+        console.print(str(p), highlight=False)
+
+
+@app.command("report")
+@friendly
+def report_cmd(
+    result_dirs: list[str] = typer.Argument(..., help="Result directories or records.jsonl files."),
+    output: str = typer.Option("report.html", "--output", "-o", help="The HTML file to write."),
+    budget: list[str] = typer.Option(None, "--budget", help="Add an error-budget table (repeatable KEY=VALUE)."),
+    record: list[str] = typer.Option(None, "--record", help="Add one record's figures (repeatable TASK_ID)."),
+    aggregate: str = typer.Option("newest", "--aggregate", help="Same setting in several dirs: newest or median."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Tables only (no matplotlib needed)."),
+) -> None:
+    """One self-contained HTML page: run details, tables and embedded plots."""
+    from codecbench.report import write_report
+
+    path = write_report(
+        *result_dirs,
+        output=output,
+        aggregate=aggregate,
+        budgets=budget or None,
+        include_plots=not no_plots,
+        record_ids=record or (),
+    )
+    console.print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} kB)", highlight=False)
+
+
 # --- compress, decompress, inspect ---------------------------------------------------------------
 
 

@@ -630,7 +630,7 @@ def render_leaderboard(
     if frame.empty:
         raise ConfigError("no records to show")
     if budgets:
-        return _render_budgets(budget_table(frame, budgets), fmt, title)
+        return render_budgets(budget_table(frame, budgets), fmt, title)
     if fmt == "csv":
         return csv_frame(frame).to_csv(index=False)
     from codecbench.compare import bd_summary
@@ -640,11 +640,11 @@ def render_leaderboard(
     for ds, part in frame.groupby("dataset", sort=True):
         headers, rows = table_cells(part)
         bd_part = bd[bd["dataset"] == ds] if len(bd) else bd
-        bd_cells = _bd_cells(bd_part) if len(bd_part) else None
+        bd_cells = bd_cells(bd_part) if len(bd_part) else None
         if fmt == "md":
             text = f"## {ds}\n\n{_dataset_caption(part)}\n\n" + md_table(headers, rows)
             if bd_cells:
-                text += f"\n{_bd_sentence(bd_part)}\n\n" + md_table(*bd_cells)
+                text += f"\n{bd_sentence(bd_part)}\n\n" + md_table(*bd_cells)
         elif fmt == "html":
             classes = [
                 "failed" if s != "ok" else ("pareto" if p else "") for s, p in zip(part["status"], part["pareto"])
@@ -652,11 +652,11 @@ def render_leaderboard(
             text = f"<h2>{html.escape(str(ds))}</h2>\n<p>{html.escape(_dataset_caption(part))}</p>\n"
             text += html_table(headers, rows, classes)
             if bd_cells:
-                text += f"<p>{html.escape(_bd_sentence(bd_part))}</p>\n" + html_table(*bd_cells)
+                text += f"<p>{html.escape(bd_sentence(bd_part))}</p>\n" + html_table(*bd_cells)
         else:
             text = latex_table(headers, rows, caption=f"{ds}: {_dataset_caption(part)}")
             if bd_cells:
-                text += latex_table(*bd_cells, caption=f"{ds}: {_bd_sentence(bd_part)}")
+                text += latex_table(*bd_cells, caption=f"{ds}: {bd_sentence(bd_part)}")
         parts.append(text)
     if fmt == "md":
         return f"# {title}\n\n{LEGEND}\n\n" + "\n".join(parts)
@@ -665,7 +665,8 @@ def render_leaderboard(
     return f"% {title} (needs \\usepackage{{booktabs}})\n" + "\n".join(parts)
 
 
-def _bd_sentence(bd: pd.DataFrame) -> str:
+def bd_sentence(bd: pd.DataFrame) -> str:
+    """The sentence that introduces a curve-summary table (``compare.bd_summary`` rows)."""
     ref = bd["reference"].iloc[0]
     return (
         f"Rate-distortion summary: average effective-ratio gain over {ref} at equal worst rel_rms "
@@ -673,7 +674,8 @@ def _bd_sentence(bd: pd.DataFrame) -> str:
     )
 
 
-def _bd_cells(bd: pd.DataFrame) -> tuple[list[str], list[list[str]]] | None:
+def bd_cells(bd: pd.DataFrame) -> tuple[list[str], list[list[str]]] | None:
+    """Headers and text cells of a curve-summary table; None when it has no rows."""
     headers = ["codec", "vs", "ratio gain", "error range", "points"]
     rows = []
     for _, r in bd.iterrows():
@@ -712,7 +714,8 @@ def _budget_headers(table: pd.DataFrame) -> list[tuple[str, str]]:
     return cols
 
 
-def _render_budgets(table: pd.DataFrame, fmt: str, title: str) -> str:
+def render_budgets(table: pd.DataFrame, fmt: str, title: str, fragment: bool = False) -> str:
+    """Render a ``budget_table``; ``fragment`` gives HTML without the page around it."""
     if fmt == "csv":
         return table.to_csv(index=False)
     budgets = table.attrs.get("budgets", [])
@@ -747,7 +750,6 @@ def _render_budgets(table: pd.DataFrame, fmt: str, title: str) -> str:
     if fmt == "md":
         return f"# {title}: error budget\n\n{sentence}\n\n" + "\n".join(parts)
     if fmt == "html":
-        return html_page(
-            f"{title}: error budget", f"<p class='legend'>{html.escape(sentence)}</p>\n" + "\n".join(parts)
-        )
+        body = f"<p class='legend'>{html.escape(sentence)}</p>\n" + "\n".join(parts)
+        return body if fragment else html_page(f"{title}: error budget", body)
     return f"% {title}: error budget (needs \\usepackage{{booktabs}})\n" + "\n".join(parts)
