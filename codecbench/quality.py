@@ -8,7 +8,8 @@ Per float column (or ``"value"`` for a field):
 
 - ``mantissa_bits_used``: the most mantissa bits any finite value needs (23 for float32 data at full
   precision, 52 for float64); ``mantissa_bits_p50`` the median over values;
-- ``zero_fraction``, ``distinct_values``, ``nan_count``, ``inf_count``, ``n_values``;
+- ``zero_fraction``, ``distinct_values``, ``nan_count``, ``inf_count``, ``n_values``, and
+  ``integer_valued`` (every finite value is a whole number: counts, multiplicities, flags);
 - ``float32_representable``: for float64 data, whether every value survives a round trip through
   float32; for data cast to float32 at load time, what the loader found about the original.
 """
@@ -64,6 +65,9 @@ def column_facts(values: np.ndarray, source_float32_exact: bool | None = None) -
         "zero_fraction": float((flat == 0).sum() / n) if n else 0.0,
         "distinct_values": int(np.unique(flat[finite]).size) + (1 if (~finite).any() else 0),
     }
+    if values.dtype.kind == "f":
+        fin = flat[finite]
+        facts["integer_valued"] = bool(fin.size and np.all(fin == np.round(fin)))
     if values.dtype in _FLOAT_LAYOUT and n:
         bits = mantissa_bits_used(flat)
         facts["mantissa_bits"] = _FLOAT_LAYOUT[values.dtype][0]
