@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,13 +23,14 @@ from benchmarks.common import write_result
 TARGET = 3.0
 
 
-def _child_peak_rss(cmd: list[str], env: dict[str, str]) -> tuple[int, subprocess.CompletedProcess]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if after <= before:
-        raise RuntimeError("could not attribute the child's peak RSS (run this benchmark in a fresh process)")
-    return after * 1024, proc
+def _child_peak_rss(cmd: list[str], env: dict[str, str]) -> tuple[int, int, str]:
+    """Run ``cmd``; return (its peak RSS in bytes, its exit status, its stderr), via os.wait4."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return usage.ru_maxrss * 1024, proc.returncode, err.read().decode(errors="replace")
 
 
 def main(gib: float = 1.0, codec: str = "zstd") -> dict:
@@ -55,12 +55,12 @@ def main(gib: float = 1.0, codec: str = "zstd") -> dict:
             f"  sha256: {sha}\n  loader: {{format: npy}}\n  columns: [pt, eta, phi, mass]\n"
         )
         env = {**os.environ, "CODECBENCH_REGISTRY": str(tmp / "registry.yaml"), "CODECBENCH_DATA_PATH": str(tmp)}
-        base, _ = _child_peak_rss([sys.executable, "-c", "import codecbench, codecbench.runner"], env)
+        base, _, _ = _child_peak_rss([sys.executable, "-c", "import codecbench, codecbench.runner"], env)
         cmd = [sys.executable, "-m", "codecbench", "run", "--codecs", codec, "--datasets", "big-table",
                "--out", str(tmp / "out"), "-q"]  # fmt: skip
-        peak, proc = _child_peak_rss(cmd, env)
-        if proc.returncode != 0:
-            raise RuntimeError(f"run failed: {proc.stderr[-2000:]}")
+        peak, code, stderr = _child_peak_rss(cmd, env)
+        if code != 0:
+            raise RuntimeError(f"run failed (exit {code}): {stderr[-2000:]}")
         rec = json.loads((tmp / "out" / "records.jsonl").read_text().splitlines()[0])
     out = {
         "target": TARGET,
