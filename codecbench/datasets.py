@@ -291,6 +291,14 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
     return digest
 
 
+def remember_digest(path: str | os.PathLike[str], algorithm: str, digest: str) -> None:
+    """Record a digest computed elsewhere (while downloading) so the file is not hashed again."""
+    p = Path(path).resolve()
+    st = p.stat()
+    with _DIGEST_LOCK:
+        _DIGESTS[(str(p), st.st_size, st.st_mtime_ns, algorithm)] = digest
+
+
 def verify_file(path: Path, sha256: str | None = None, md5: str | None = None) -> str | None:
     """Check a file against its sha256 (preferred) or md5; return its sha256, raise if it differs."""
     if sha256:

@@ -127,6 +127,11 @@ def download_file(
                 "refused and was deleted (the server may hold a different version of the file)"
             )
         os.replace(tmp, target)
+        from codecbench.datasets import remember_digest
+
+        remember_digest(target, "sha256", got256)
+        if hmd5 is not None:
+            remember_digest(target, "md5", hmd5.hexdigest())
         return target
     finally:
         if fd >= 0:
