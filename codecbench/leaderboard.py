@@ -640,28 +640,28 @@ def render_leaderboard(
     for ds, part in frame.groupby("dataset", sort=True):
         headers, rows = table_cells(part)
         bd_part = bd[bd["dataset"] == ds] if len(bd) else bd
-        bd_cells = bd_cells(bd_part) if len(bd_part) else None
+        curve = bd_cells(bd_part) if len(bd_part) else None
         if fmt == "md":
             text = f"## {ds}\n\n{_dataset_caption(part)}\n\n" + md_table(headers, rows)
-            if bd_cells:
-                text += f"\n{bd_sentence(bd_part)}\n\n" + md_table(*bd_cells)
+            if curve:
+                text += f"\n{bd_sentence(bd_part)}\n\n" + md_table(*curve)
         elif fmt == "html":
             classes = [
                 "failed" if s != "ok" else ("pareto" if p else "") for s, p in zip(part["status"], part["pareto"])
             ]
             text = f"<h2>{html.escape(str(ds))}</h2>\n<p>{html.escape(_dataset_caption(part))}</p>\n"
             text += html_table(headers, rows, classes)
-            if bd_cells:
-                text += f"<p>{html.escape(bd_sentence(bd_part))}</p>\n" + html_table(*bd_cells)
+            if curve:
+                text += f"<p>{html.escape(bd_sentence(bd_part))}</p>\n" + html_table(*curve)
         else:
             text = latex_table(headers, rows, caption=f"{ds}: {_dataset_caption(part)}")
-            if bd_cells:
-                text += latex_table(*bd_cells, caption=f"{ds}: {bd_sentence(bd_part)}")
+            if curve:
+                text += latex_table(*curve, caption=f"{ds}: {bd_sentence(bd_part)}")
         parts.append(text)
     if fmt == "md":
         return f"# {title}\n\n{LEGEND}\n\n" + "\n".join(parts)
     if fmt == "html":
-        return html_page(title, f"<p class='legend'>{html.escape(LEGEND)}</p>\n" + "\n".join(parts))
+        return html_page(title, f"<p class='legend'>{html.escape(LEGEND.replace('`', ''))}</p>\n" + "\n".join(parts))
     return f"% {title} (needs \\usepackage{{booktabs}})\n" + "\n".join(parts)
 
 
