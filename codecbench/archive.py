@@ -58,7 +58,7 @@ import io as _io
 import json
 import math
 import os
-import tempfile
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,13 +84,13 @@ PROVIDES: dict[str, str] = {
     "zstd": "codecbench",
     "blosc": "codecbench",
     "trunc": "codecbench",
-    "bitround": "codecbench",
+    "bitround": "codecbench[sota]",
     "ae": "codecbench[ml]",
     "sae": "codecbench[ml]",
     "flow": "codecbench[ml]",
-    "sz3": "codecbench[lossy]",
-    "zfp": "codecbench[lossy]",
-    "fpzip": "codecbench[lossy]",
+    "sz3": "codecbench[sota]",
+    "zfp": "codecbench[sota]",
+    "fpzip": "codecbench[sota]",
 }
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same input gives the same members
 
@@ -289,8 +289,7 @@ def write_archive(path: str | Path, entries: list[EncodedEntry], source: dict[st
         "members": {n: {"size": len(b), "sha256": hashlib.sha256(b).hexdigest()} for n, b in members.items()},
     }
     text = json.dumps(_encode_floats(manifest), indent=1, allow_nan=False, sort_keys=False)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # mode from the umask
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             zf.comment = f"{FORMAT_NAME} v{FORMAT_VERSION}".encode()
