@@ -79,6 +79,12 @@ def _install_hint(ep: metadata.EntryPoint) -> str:
     return f"pip install --upgrade '{name}'"
 
 
+def _own_module_missing(exc: ImportError, ep: metadata.EntryPoint) -> bool:
+    """Whether the module that failed to import is the entry point's own (not a dependency of it)."""
+    name = getattr(exc, "name", None)
+    return bool(name) and (ep.module == name or ep.module.startswith(f"{name}."))
+
+
 def _single(codec_id: str) -> metadata.EntryPoint:
     eps = _scan().get(codec_id)
     if not eps:
@@ -108,6 +114,11 @@ def get_codec_class(codec_id: str) -> type[Codec]:
     try:
         cls = ep.load()
     except ImportError as exc:
+        if _own_module_missing(exc, ep):
+            raise PluginError(
+                f"codec {codec_id!r} ({ep.value}) cannot be imported: {exc}. The plugin's own module is missing: "
+                f"reinstall {_dist_of(ep)[0]}"
+            ) from exc
         raise PluginError(
             f"codec {codec_id!r} ({ep.value}) cannot be imported: {exc}. Install what it needs: {_install_hint(ep)}"
         ) from exc
@@ -185,7 +196,9 @@ def describe(codec_id: str) -> CodecInfo:
         elif "contract version" in str(exc):
             info.status = "incompatible"
         else:
-            info.status = f"needs {','.join(ep.extras)} extra" if ep.extras else "broken"
+            cause = exc.__cause__  # only a dependency that failed to import is fixed by the extra
+            missing = isinstance(cause, ImportError) and not _own_module_missing(cause, ep)
+            info.status = f"needs {','.join(ep.extras)} extra" if missing and ep.extras else "broken"
         info.error = str(exc)
         return info
     info.status = "ok"

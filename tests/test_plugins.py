@@ -85,6 +85,10 @@ def test_list_codecs_shows_the_installed_plugins(plugin_site: Path, tmp_path: Pa
     assert future["status"] == "incompatible"
     assert "written for codec contract version 2" in future["error"]
     assert "implements version 1" in future["error"]
+    gone = rows["fixture-gone"]
+    assert gone["status"] == "broken"  # its own module is missing: the extra would not help
+    assert "No module named 'cbfixture_plugin.gone'" in gone["error"]
+    assert "reinstall codecbench-fixture-plugin" in gone["error"]
     assert rows["zstd"]["status"] == "ok" and rows["zstd"]["package"].startswith("codecbench ")  # others unharmed
 
 
