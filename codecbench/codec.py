@@ -73,6 +73,9 @@ class Codec(abc.ABC):
       the training split and measured on the test split;
     - ``default_sweep`` (default empty): ``{param: [values]}``, the settings a rate-distortion sweep
       runs for this codec;
+    - ``encode_params`` (default empty): parameters of a learned codec that do not change what
+      ``fit`` learns (a quantizer's bits, an error bound): settings that differ only in these share
+      one fitted model in the model cache, so a sweep over them trains once;
     - ``contract_version``: the major version of this contract the codec was written for.
     """
 
@@ -80,6 +83,7 @@ class Codec(abc.ABC):
     lossless: ClassVar[bool] = False
     learned: ClassVar[bool] = False
     default_sweep: ClassVar[dict[str, list[Any]]] = {}
+    encode_params: ClassVar[tuple[str, ...]] = ()
     contract_version: ClassVar[int] = CONTRACT_VERSION
 
     def fit(self, train: Dataset) -> None:  # noqa: B027 - optional hook, deliberately empty

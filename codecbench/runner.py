@@ -312,7 +312,7 @@ def model_cache_dir() -> Path:
     return Path(root) / "models"
 
 
-def _model_key(config: dict[str, Any], train: Dataset) -> str:
+def _model_key(config: dict[str, Any], train: Dataset, encode_params: tuple[str, ...] = ()) -> str:
     from importlib import metadata
 
     def v(d: str) -> str | None:
@@ -324,7 +324,7 @@ def _model_key(config: dict[str, Any], train: Dataset) -> str:
     import codecbench
 
     key = {
-        "config": config,
+        "config": {k: v for k, v in config.items() if k not in encode_params},
         "train_sha256": train.sha256(),
         "split": train.meta.get("split"),
         "versions": [codecbench.__version__, v("torch"), v("nflows"), np.__version__],
@@ -337,7 +337,7 @@ def _fit(codec: Codec, config: dict[str, Any], train: Dataset, refit: bool) -> t
     from codecbench.results import atomic_write_text
 
     cache = model_cache_dir()
-    key = _model_key(config, train)
+    key = _model_key(config, train, tuple(getattr(codec, "encode_params", ())))
     blob_path, meta_path = cache / f"{key}.bin", cache / f"{key}.json"
     if not refit and blob_path.exists() and meta_path.exists():
         try:
