@@ -97,9 +97,35 @@ def break_even_values(raw_bytes: float, payload_bytes: float, aux_bytes: float, 
     return float(aux_bytes / saving)
 
 
-def config_key(config: Any) -> str:
-    """Canonical JSON of a codec config (sorted keys), the config's part of a setting's identity."""
-    return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+#: Config keys the harness fills in (from the dataset or the command line); not part of a setting's identity.
+HARNESS_KEYS = ("columns", "device")
+
+
+def config_key(config: Any, repeat: int = 0) -> str:
+    """Canonical JSON of a codec config (sorted keys): the config's part of a setting's identity.
+
+    Keys the harness fills in (``columns``, ``device``) are left out, and a repeat's model seed is
+    taken back to the base seed (the runner measures repeat K with ``seed = base + K``), so the
+    repeats of a setting share one identity.
+    """
+    if not isinstance(config, dict):
+        return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    cfg = {k: v for k, v in config.items() if k not in HARNESS_KEYS}
+    seed = cfg.get("seed")
+    if repeat and isinstance(seed, int) and not isinstance(seed, bool):
+        cfg["seed"] = seed - repeat
+    return json.dumps(cfg, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _base_setting(setting: str, config: dict[str, Any], repeat: int) -> str:
+    """The setting text of repeat 0: a repeat's ``seed=`` part is dropped when it is only the offset."""
+    if not repeat or not isinstance(config.get("seed"), int):
+        return setting
+    base = config["seed"] - repeat
+    parts = [p for p in setting.split(",") if p and not p.startswith("seed=")] if setting else []
+    if base != 0:  # a seed the user chose stays visible (codec default seeds are assumed to be 0)
+        parts.append(f"seed={base}")
+    return ",".join(parts)
 
 
 def _num(v: Any) -> float:
@@ -122,8 +148,8 @@ def _flatten(rec: dict[str, Any]) -> dict[str, Any]:
         "dataset_sha256": rec.get("dataset_sha256"),
         "codec": rec.get("codec") or config.get("id"),
         "config": config,
-        "config_key": config_key(config),
-        "setting": rec.get("setting") or "",
+        "config_key": config_key(config, int(rec.get("repeat") or 0)),
+        "setting": _base_setting(rec.get("setting") or "", config, int(rec.get("repeat") or 0)),
         "lossless": bool(rec.get("lossless")),
         "learned": bool(rec.get("learned")),
         "split": rec.get("split") or "all",
@@ -487,6 +513,14 @@ def format_number(v: Any, column: str = "") -> str:
     return str(v)
 
 
+def _format_std(std: float) -> str:
+    if std == 0:
+        return "0"
+    if 1e-3 <= abs(std) < 100:
+        return f"{std:.2g}"
+    return f"{std:.0f}" if 100 <= abs(std) < 1e6 else f"{std:.1e}"
+
+
 def _setting_text(row: pd.Series) -> str:
     text = row.get("setting") or "(defaults)"
     fit_on = row.get("fit_on") or ""
@@ -507,7 +541,7 @@ def _cell(row: pd.Series, column: str) -> str:
     text = format_number(value, column)
     std = row.get(f"{column}_std")
     if column in SPREAD_COLUMNS and int(row.get("n") or 0) > 1 and std is not None and math.isfinite(std):
-        text += f" ± {format_number(std, column)}"
+        text += f" ± {_format_std(std)}"
     return text
 
 

@@ -142,6 +142,23 @@ def test_repeats_give_mean_std_and_n() -> None:
     assert "n=1" in zstd_line and "±" not in zstd_line
 
 
+def test_repeats_with_runner_model_seeds_and_harness_keys_share_one_row() -> None:
+    # the runner measures repeat K with seed = base + K and fills in columns: still one setting
+    recs = []
+    for k, ratio in enumerate([5.0, 6.0, 7.0]):
+        params = {"latent_dim": 3, "seed": k, "columns": ["pt", "eta"]}
+        rec = make_record("ae", params=params, effective_ratio=ratio, repeat=k, learned=True, split="test")
+        rec["setting"] = "latent_dim=3" + (f",seed={k}" if k else "")
+        recs.append(rec)
+    user_seed = make_record("ae", params={"latent_dim": 3, "seed": 7}, setting="latent_dim=3,seed=7", split="test")
+    frame = leaderboard_frame([*recs, user_seed])
+    assert len(frame) == 2
+    row = _row(frame, "ae", "latent_dim=3")
+    assert row["n"] == 3 and row["effective_ratio"] == pytest.approx(6.0)
+    assert row["effective_ratio_std"] == pytest.approx(1.0)
+    assert _row(frame, "ae", "latent_dim=3,seed=7")["n"] == 1
+
+
 def test_failed_repeat_is_counted_not_averaged() -> None:
     recs = [
         make_record("ae", effective_ratio=2.0, repeat=0, learned=True),
