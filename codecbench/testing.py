@@ -59,11 +59,12 @@ small configuration (few epochs) in ``codec_spec``: the checks fit up to four mo
 sweep setting. Non-learned codecs are checked on the whole input with the instance you pass.
 
 Inputs: by default a generated table (1000 x 4, jet-like columns ``pt, eta, phi, mass``) and a
-generated field (12 x 16 x 16, smooth vortices), each as float32 and float64. ``tables=False`` or
-``fields=False`` says the codec does not support that kind: it is left out of the round trips and
-must instead be refused cleanly (or round-trip) in ``unsupported_input``. ``data`` replaces the
-generated inputs with your own (an array, a ``Dataset``, or a list of them); each float32/float64
-input is also checked cast to the other precision.
+generated field (12 x 20 x 20, smooth vortices; 20 splits into tiles of 2, 4, 5 or 10), each as
+float32 and float64. ``tables=False`` or ``fields=False`` says the codec does not support that
+kind: it is left out of the round trips and must instead be refused cleanly (or round-trip) in
+``unsupported_input``. ``data`` replaces the generated inputs with your own (an array, a
+``Dataset``, or a list of them); each float32/float64 input is also checked cast to the other
+precision.
 
 Failures: every check runs (a failing check does not stop the others); ``check_codec`` then raises
 ``ConformanceError`` (an ``AssertionError``) whose message lists each failed check with what went
@@ -165,7 +166,7 @@ def sample_table(n_rows: int = 1000, dtype: Any = np.float32, seed: int = 0) -> 
     return np.stack([pt, eta, phi, mass], axis=1).astype(dtype)
 
 
-def sample_field(n_steps: int = 12, ny: int = 16, nx: int = 16, dtype: Any = np.float32, seed: int = 0) -> np.ndarray:
+def sample_field(n_steps: int = 12, ny: int = 20, nx: int = 20, dtype: Any = np.float32, seed: int = 0) -> np.ndarray:
     """A smooth 2-D flow-like field over time (``n_steps`` x ``ny`` x ``nx``): drifting vortices plus noise."""
     rng = np.random.default_rng(seed)
     y, x = np.meshgrid(np.linspace(0, 2 * np.pi, ny), np.linspace(0, 2 * np.pi, nx), indexing="ij")

@@ -49,20 +49,24 @@ def _fast_spec(codec_id: str) -> dict[str, Any]:
     cls = plugins.get_codec_class(codec_id)
     spec: dict[str, Any] = {"id": codec_id}
     if cls.learned:
-        names = cls.param_names()
-        spec.update({k: v for k, v in FAST_LEARNED.items() if k in names})
+        defaults = cls.param_defaults()
+        for name, value in FAST_LEARNED.items():
+            if name in defaults:  # layer sizes given as a list keep that form
+                spec[name] = [value] if isinstance(defaults[name], list | tuple) else value
     return spec
 
 
 _SESSIONS: dict[str, Conformance] = {}
 
 
-def _session(codec_id: str) -> Conformance:
+def _session(codec_id: str, check: str) -> Conformance:
     info = plugins.describe(codec_id)
     if info.status.startswith("needs "):
         pytest.skip(f"{codec_id}: {info.error}")
-    if info.status != "ok":
-        pytest.fail(f"registered codec {codec_id!r} cannot be loaded ({info.status}): {info.error}")
+    if info.status != "ok":  # reported once, by the registration test; the other checks cannot run
+        if check == "registration":
+            pytest.fail(f"registered codec {codec_id!r} cannot be loaded ({info.status}): {info.error}")
+        pytest.skip(f"{codec_id} cannot be loaded ({info.status}); see its registration test")
     if codec_id not in _SESSIONS:
         _SESSIONS[codec_id] = Conformance(_fast_spec(codec_id))
     return _SESSIONS[codec_id]
@@ -71,7 +75,7 @@ def _session(codec_id: str) -> Conformance:
 @pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("codec_id", plugins.available())
 def test_installed_codec_conforms(codec_id: str, check: str) -> None:
-    result = _session(codec_id).run(check)
+    result = _session(codec_id, check).run(check)
     if result.status == "skipped":
         pytest.skip(result.message)
     assert result.status == "passed", f"{codec_id} {check}: {result.message}"
