@@ -412,12 +412,17 @@ def compare_cmd(
     fail_on_regression: bool = typer.Option(
         False, "--fail-on-regression", help="Exit with 1 if a regression is found."
     ),
+    changed_only: bool = typer.Option(False, "--changed-only", help="Leave out settings that did not change."),
+    ratio_tolerance: float = typer.Option(0.5, "--ratio-tolerance", help="Percent ratio change not flagged."),
+    error_tolerance: float = typer.Option(1.0, "--error-tolerance", help="Percent error change not flagged."),
+    speed_tolerance: float = typer.Option(20.0, "--speed-tolerance", help="Percent speed change not flagged."),
 ) -> None:
     """Per setting, the change in ratio, error and speed from RUN_A to RUN_B; regressions flagged."""
-    from codecbench.compare import compare_runs, render_comparison
+    from codecbench.compare import Tolerance, compare_runs, render_comparison
 
-    result = compare_runs(run_a, run_b, aggregate=aggregate)
-    _emit(render_comparison(result, fmt), output)
+    tolerance = Tolerance(ratio_pct=ratio_tolerance, error_pct=error_tolerance, speed_pct=speed_tolerance)
+    result = compare_runs(run_a, run_b, aggregate=aggregate, tolerance=tolerance)
+    _emit(render_comparison(result, fmt, changed_only=changed_only), output)
     if fail_on_regression and result.counts["regressions"]:
         err_console.print(f"{result.counts['regressions']} regression(s)", highlight=False)
         raise typer.Exit(1)

@@ -246,10 +246,12 @@ def compare_frames(
         rows.append(row)
     out = pd.DataFrame.from_records(rows)
     if len(out):
-        out = out.sort_values(
-            ["regression", "dataset", "codec", "setting"], ascending=[False, True, True, True], kind="stable"
+        # regressions first, then other changes, unchanged settings, and settings only one run has
+        order = np.where(
+            out["regression"], 0, np.where(out["presence"] != "both", 3, np.where(out["changes"] != "", 1, 2))
         )
-        out = out.reset_index(drop=True)
+        out = out.assign(_order=order).sort_values(["_order", "dataset", "codec", "setting"], kind="stable")
+        out = out.drop(columns="_order").reset_index(drop=True)
     bd_rows = []
     for ds in sorted(set(frame_a["dataset"]) & set(frame_b["dataset"])):
         pa, pb = frame_a[frame_a["dataset"] == ds], frame_b[frame_b["dataset"] == ds]
@@ -310,12 +312,25 @@ def _arrow(row: pd.Series, col: str) -> str:
     return text
 
 
-def render_comparison(cmp: Comparison, fmt: str = "md") -> str:
-    """The comparison as Markdown, CSV or a self-contained HTML page."""
+def format_gain(gain: float) -> str:
+    """A percent gain as ``+12.3%`` (``-`` when unknown; never ``-0.0%``)."""
+    if not math.isfinite(gain):
+        return "-"
+    return f"{round(gain, 1) + 0.0:+.1f}%"
+
+
+def render_comparison(cmp: Comparison, fmt: str = "md", changed_only: bool = False) -> str:
+    """The comparison as Markdown, CSV or a self-contained HTML page.
+
+    ``changed_only`` leaves out settings measured in both runs without a change beyond tolerance.
+    """
     if fmt not in ("md", "csv", "html"):
         raise ConfigError(f"compare --format must be md, csv or html, not {fmt!r}")
+    rows = cmp.rows
+    if changed_only and len(rows):
+        rows = rows[rows["changes"] != ""]
     if fmt == "csv":
-        return cmp.rows.to_csv(index=False)
+        return rows.to_csv(index=False)
     c = cmp.counts
     summary = (
         f"A = {cmp.label_a}, B = {cmp.label_b}: {c['compared']} settings in both, "
@@ -324,7 +339,7 @@ def render_comparison(cmp: Comparison, fmt: str = "md") -> str:
     headers = ["dataset", "codec", "setting", "ratio", "effective ratio", "worst rel_rms", "encode MB/s", "decode MB/s"]
     headers += ["changes", "regression"]
     body = []
-    for _, r in cmp.rows.iterrows():
+    for _, r in rows.iterrows():
         cells = [str(r["dataset"]), str(r["codec"]), r["setting"] or "(defaults)"]
         cells += [_arrow(r, col) for col in ("ratio", "effective_ratio", "worst_rel_rms", "encode_mbps", "decode_mbps")]
         cells += [r["changes"], "REGRESSION" if r["regression"] else ""]
@@ -334,7 +349,7 @@ def render_comparison(cmp: Comparison, fmt: str = "md") -> str:
         [
             str(r["dataset"]),
             str(r["codec"]),
-            "-" if not math.isfinite(r["gain_pct"]) else f"{r['gain_pct']:+.1f}%",
+            format_gain(r["gain_pct"]),
             "no overlap" if not math.isfinite(r["error_lo"]) else f"{r['error_lo']:.3g} .. {r['error_hi']:.3g}",
             f"{r['n_points_a']} / {r['n_points_b']}",
         ]
@@ -348,7 +363,7 @@ def render_comparison(cmp: Comparison, fmt: str = "md") -> str:
         if bd_body:
             text += f"\n{bd_note}\n\n" + md_table(bd_headers, bd_body)
         return text
-    classes = ["failed" if r else "" for r in cmp.rows["regression"]] if len(cmp.rows) else []
+    classes = ["failed" if r else "" for r in rows["regression"]] if len(rows) else []
     body_html = f"<p>{html.escape(summary)}</p>\n" + html_table(headers, body, classes)
     if bd_body:
         body_html += f"<p>{html.escape(bd_note)}</p>\n" + html_table(bd_headers, bd_body)

@@ -714,7 +714,7 @@ def bd_cells(bd: pd.DataFrame) -> tuple[list[str], list[list[str]]] | None:
     rows = []
     for _, r in bd.iterrows():
         gain = r["gain_pct"]
-        g = "-" if not math.isfinite(gain) else f"{gain:+.1f}%"
+        g = "-" if not math.isfinite(gain) else f"{round(gain, 1) + 0.0:+.1f}%"
         rng = "no overlap" if not math.isfinite(r["error_lo"]) else f"{r['error_lo']:.3g} .. {r['error_hi']:.3g}"
         rows.append([r["codec"], r["reference"], g, rng, f"{r['n_points']} vs {r['n_points_ref']}"])
     return (headers, rows) if rows else None

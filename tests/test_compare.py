@@ -160,6 +160,11 @@ def test_compare_renders_and_cli(tmp_path) -> None:
     assert res.exit_code == 0 and res.output == md
     res = runner.invoke(app, ["compare", str(a), str(b), "--fail-on-regression"])
     assert res.exit_code == 1 and "4 regression(s)" in res.output
+    res = runner.invoke(app, ["compare", str(a), str(b), "--speed-tolerance", "60", "--changed-only"])
+    assert res.exit_code == 0 and "3 regressions" in res.output  # flow's encode -50% is now within tolerance
+    assert "latent_dim=3" not in res.output and "latent_dim=4" in res.output  # unchanged row left out
+    order = [line.split(" | ")[-1] for line in res.output.splitlines() if line.startswith("| toy")]
+    assert order[:3] == ["REGRESSION |"] * 3 and "REGRESSION |" not in order[3:]
     res = runner.invoke(app, ["compare", str(a), str(a), "--fail-on-regression"])
     assert res.exit_code == 0 and "0 regressions" in res.output
     res = runner.invoke(app, ["compare", str(a), str(tmp_path / "nope")])
