@@ -381,7 +381,7 @@ def _emit(text: str, output: str | None) -> None:
 @app.command("leaderboard")
 @friendly
 def leaderboard_cmd(
-    result_dirs: list[str] = typer.Argument(None, help="Result directories or records.jsonl files [default: results]."),
+    result_dirs: list[str] = typer.Argument(None, help="Result directories or records.jsonl files [default: runs]."),
     fmt: str = typer.Option("md", "--format", "-f", help="md, csv, html or latex."),
     sort: str | None = typer.Option(None, "--sort", help="Column to sort by (prefix + or - for the direction)."),
     output: str | None = typer.Option(None, "--output", "-o", help="Write to this file instead of printing."),
@@ -397,7 +397,13 @@ def leaderboard_cmd(
     """One table per dataset from stored records, Pareto rows marked; or the best setting per codec within a budget."""
     from codecbench.leaderboard import leaderboard, render_leaderboard
 
-    frame = leaderboard(*(result_dirs or ["results"]), aggregate=aggregate, sort=sort, pareto_only=pareto_only)
+    if not result_dirs:
+        import os
+
+        if not os.path.isdir("runs"):
+            raise CodecbenchError("no result directory given and there is no ./runs; name one, e.g. results/reference")
+        result_dirs = ["runs"]
+    frame = leaderboard(*result_dirs, aggregate=aggregate, sort=sort, pareto_only=pareto_only)
     _emit(render_leaderboard(frame, fmt, budgets=budget or None, bd_reference=bd_reference), output)
 
 
