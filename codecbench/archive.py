@@ -288,11 +288,11 @@ def write_archive(path: str | Path, entries: list[EncodedEntry], source: dict[st
         "entries": manifest_entries,
         "members": {n: {"size": len(b), "sha256": hashlib.sha256(b).hexdigest()} for n, b in members.items()},
     }
-    text = json.dumps(_encode_floats(manifest), indent=1, allow_nan=False, sort_keys=False)
+    text = json.dumps(_encode_floats(manifest), separators=(",", ":"), allow_nan=False)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")  # mode from the umask
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
-            zf.comment = f"{FORMAT_NAME} v{FORMAT_VERSION}".encode()
+            zf.comment = _zip_comment(FORMAT_VERSION)
             _put(zf, MANIFEST, text.encode("utf-8"), zipfile.ZIP_DEFLATED)
             for name, blob in members.items():
                 _put(zf, name, blob, zipfile.ZIP_DEFLATED if name.endswith(".npy") else zipfile.ZIP_STORED)
@@ -301,6 +301,23 @@ def write_archive(path: str | Path, entries: list[EncodedEntry], source: dict[st
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _zip_comment(version: int) -> bytes:
+    return f"{FORMAT_NAME} v{version}".encode()
+
+
+def _check_tail(path: Path) -> None:
+    """Refuse a file cut inside the ZIP comment, which ``zipfile`` itself tolerates."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - (22 + 65535)))
+        tail = fh.read()
+    pos = tail.rfind(b"PK\x05\x06")
+    if pos >= 0 and pos + 22 <= len(tail):
+        declared = int.from_bytes(tail[pos + 20 : pos + 22], "little")
+        if len(tail) - (pos + 22) < declared:
+            raise ArchiveError(f"{path.name}: the archive is truncated (its last bytes are missing)")
 
 
 def _put(zf: zipfile.ZipFile, name: str, blob: bytes, method: int) -> None:
@@ -529,6 +546,7 @@ def open_archive(path: str | Path) -> Archive:
     except OSError as exc:
         raise ArchiveError(f"{path.name}: cannot read the archive: {exc.strerror or exc}") from None
     with zf:
+        _check_tail(path)
         names = set(zf.namelist())
         if MANIFEST not in names:
             raise ArchiveError(f"{path.name}: not a codecbench archive (it has no {MANIFEST})")
@@ -597,8 +615,18 @@ def compress_input(
     opts = {"key": key, "tree": tree, "branches": branches, "columns": columns, "kind": kind}
     items = read_input(source, registry=registry, **opts)
     fit_items: list[ArrayItem] | None = None
+    fit_label = None
     if fit_on:
-        fit_items = read_input(fit_on, registry=registry, **opts)
+        from codecbench.plugins import get_codec_class, parse_spec
+
+        cid = parse_spec(codec)["id"]
+        if not get_codec_class(cid).learned:
+            raise ConfigError(f"codec {cid!r} learns nothing, so --fit-on does not apply; drop it")
+        fit_is_file = Path(fit_on).expanduser().is_file()
+        fit_label = Path(fit_on).name if fit_is_file else str(fit_on)
+        # a registered dataset brings its own file, tree and branches; only the column choice applies
+        fit_opts = opts if fit_is_file else {"columns": columns, "kind": kind}
+        fit_items = read_input(fit_on, registry=registry, **fit_opts)
         if len(fit_items) != len(items):
             raise ConfigError(
                 f"--fit-on {fit_on!r} gives {len(fit_items)} arrays, the input {len(items)}; they must match one to one"
@@ -608,7 +636,7 @@ def compress_input(
             it,
             codec,
             fit_item=fit_items[i] if fit_items else None,
-            fit_label=str(fit_on) if fit_on else None,
+            fit_label=fit_label,
             progress=progress,
         )
         for i, it in enumerate(items)
@@ -618,7 +646,7 @@ def compress_input(
         "input": Path(source).name if is_file else str(source),
         "format": items[0].meta.get("format"),
         "options": {k: v for k, v in opts.items() if v not in (None, "auto")},
-        "fit_on": (Path(fit_on).name if Path(fit_on).expanduser().is_file() else fit_on) if fit_on else None,
+        "fit_on": fit_label,
     }
     write_archive(out, entries, source_info)
     return open_archive(out)

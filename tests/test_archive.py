@@ -227,7 +227,7 @@ def test_learned_codec_archive_decodes_in_a_fresh_process(tmp_path: Path) -> Non
     cbz = tmp_path / "ae.cbz"
     archive = compress_input(src, cbz, spec, fit_on=str(train))
     entry = archive.entries[0]
-    assert entry["fit"]["on"] == str(train) and entry["fit"]["shape"] == list(train_ds.data.shape)
+    assert entry["fit"]["on"] == "train.npz" and entry["fit"]["shape"] == list(train_ds.data.shape)
     assert archive.manifest["source"]["fit_on"] == "train.npz"
     state = archive.member(entry["state"])
     assert len(state) > 0 and entry["sizes"]["aux_bytes"] == len(state)
@@ -256,8 +256,22 @@ def test_learned_codec_archive_decodes_in_a_fresh_process(tmp_path: Path) -> Non
             entry["errors"]["variables"][v]["residual_rms"], rel=1e-5
         )
 
-    fresh = tmp_path / "fresh.cbz"  # without --fit-on the archive says it was fitted on the input
-    assert compress_input(src, fresh, spec).entries[0]["fit"]["on"] == "input"
+    other = tmp_path / "other.npz"  # fit data with other columns is refused before training
+    np.savez(other, events=train_ds.data[:, :3], events_columns=np.array(HZZ_JETS[:3]))
+    with pytest.raises(ConfigError, match="does not match the input"):
+        compress_input(src, tmp_path / "bad.cbz", spec, fit_on=str(other))
+
+    # straight from the ROOT file, fitted on the input itself (stated), back to a ROOT tree
+    fresh = tmp_path / "fresh.cbz"
+    entry = compress_input(HZZ, fresh, spec, branches=[HZZ_JETS]).entries[0]
+    assert entry["fit"]["on"] == "input" and entry["fit"]["shape"] == [2773, 4]
+    decompress_archive(fresh, tmp_path / "ae.root")
+    got, orig = _tree(tmp_path / "ae.root", "events"), _tree(HZZ, "events")
+    assert list(got) == ["NJet", *HZZ_JETS] and ak.to_list(got["NJet"]) == ak.to_list(orig["NJet"])
+    for b in HZZ_JETS:
+        assert ak.all(ak.num(got[b]) == ak.num(orig[b]))
+        res = ak.flatten(got[b]).to_numpy().astype(np.float64) - ak.flatten(orig[b]).to_numpy()
+        assert np.sqrt(np.mean(res**2)) == pytest.approx(entry["errors"]["variables"][b]["residual_rms"], rel=1e-5)
 
 
 # --- committed fixtures: archives written earlier still decode -----------------------------------
@@ -349,9 +363,10 @@ def test_truncated_and_corrupted_archives_are_refused(tmp_path: Path) -> None:
     assert open_archive(good).decode(0).data.shape == (10, 4)
 
     cut = tmp_path / "cut.cbz"
-    cut.write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(ArchiveError, match="truncated"):
-        open_archive(cut)
+    for n in (1, 21, 22, 300, len(blob) // 2):  # inside the ZIP comment, the end record, the members
+        cut.write_bytes(blob[:-n])
+        with pytest.raises(ArchiveError, match="truncated"):
+            open_archive(cut)
 
     with zipfile.ZipFile(good) as zf:
         info = zf.getinfo("entries/0/payload.cbf")
@@ -424,6 +439,12 @@ def test_cli_errors_are_one_line_with_exit_status_1(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "name it .npz, .root or .h5" in res.output
     res = runner.invoke(app, ["compress", str(tmp_path / "missing.npz"), "-o", str(tmp_path / "o.cbz"), "-c", "zstd"])
     assert res.exit_code == 1 and "neither an existing file nor a registered dataset" in res.output
+    src = tmp_path / "small.npz"
+    res = runner.invoke(app, ["compress", str(src), "-o", str(tmp_path / "o.cbz"), "-c", "zstd", "--fit-on", str(src)])
+    assert res.exit_code == 1 and "learns nothing" in res.output
+    res = runner.invoke(app, ["compress", str(src), "-o", str(tmp_path / "o.cbz"), "-c", "nosuchcodec"])
+    assert res.exit_code == 1 and "no codec named 'nosuchcodec' is installed" in res.output
+    assert not (tmp_path / "o.cbz").exists()
 
 
 @needs_data
