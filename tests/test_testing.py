@@ -41,6 +41,8 @@ FAST_LEARNED = {
     "hidden_features": 16,
     "num_layers": 1,
     "n_layers": 1,
+    "layers": 2,
+    "num_blocks": 1,
     "device": "cpu",
 }
 
