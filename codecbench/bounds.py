@@ -11,7 +11,10 @@ Bound forms (``bound["mode"]`` and ``bound["value"]``):
 - ``"rel_range"``: ``|r - o| <= value * (max(o) - min(o))``, SZ's "REL" mode: relative to the value
   range of the array (over its finite values);
 - ``"abs_and_rel_range"``: ``value = {"abs": a, "rel": r}``, and ``|r - o| <= min(a, r * range)``
-  (SZ's ABS_AND_REL).
+  (SZ's ABS_AND_REL);
+- ``"rel_or_abs"``: ``value = {"rel": r, "abs": a}``, and ``|r - o| <= max(r * |o|, a)`` per value:
+  the promise of mantissa rounding in a float format with gradual underflow (relative for normal
+  numbers, absolute at the scale of the subnormals).
 
 Two global modes check a statistic of the whole array (or of each column) instead of each value:
 
@@ -52,7 +55,9 @@ import numpy as np
 
 from codecbench.codec import CodecError
 
-MODES = ("abs", "rel", "rel_range", "abs_and_rel_range", "psnr", "l2norm")
+MODES = ("abs", "rel", "rel_range", "abs_and_rel_range", "rel_or_abs", "psnr", "l2norm")
+#: Modes whose value is a pair ``{"abs": a, "rel": r}``.
+PAIR_MODES = ("abs_and_rel_range", "rel_or_abs")
 #: Modes that bound a statistic of a whole block (array or column) rather than each value.
 GLOBAL_MODES = ("psnr", "l2norm")
 #: Relative slack for the check's own float64 rounding (see the module docstring).
@@ -67,10 +72,10 @@ def _number(v: Any, what: str) -> float:
 
 
 def _parse_value(mode: str, v: Any, what: str) -> float | tuple[float, float]:
-    """A single (not per-column) bound value: a number, or (abs, rel) for abs_and_rel_range."""
-    if mode == "abs_and_rel_range":
+    """A single (not per-column) bound value: a number, or (abs, rel) for the pair modes."""
+    if mode in PAIR_MODES:
         if not isinstance(v, Mapping) or set(v) != {"abs", "rel"}:
-            raise CodecError(f"declared bound {what} for mode 'abs_and_rel_range' must be {{'abs': a, 'rel': r}}")
+            raise CodecError(f"declared bound {what} for mode {mode!r} must be {{'abs': a, 'rel': r}}")
         return (_number(v["abs"], f"{what}['abs']"), _number(v["rel"], f"{what}['rel']"))
     return _number(v, what)
 
@@ -78,7 +83,7 @@ def _parse_value(mode: str, v: Any, what: str) -> float | tuple[float, float]:
 def _is_per_column(mode: str, value: Any) -> bool:
     if not isinstance(value, Mapping):
         return False
-    if mode == "abs_and_rel_range":  # {"abs": a, "rel": r} is one bound; {col: {...}} is per column
+    if mode in PAIR_MODES:  # {"abs": a, "rel": r} is one bound; {col: {...}} is per column
         return not (set(value) == {"abs", "rel"} and not any(isinstance(x, Mapping) for x in value.values()))
     return True
 
@@ -98,6 +103,20 @@ def _nonfinite_mismatches(o: np.ndarray, r: np.ndarray) -> tuple[int, np.ndarray
     inf_ok = np.isinf(o) & (o == r)
     bad = int(np.count_nonzero(~fo & ~(nan_ok | inf_ok))) + int(np.count_nonzero(fo & ~fr))
     return bad, fo & fr
+
+
+def _as_float64(a: np.ndarray) -> np.ndarray:
+    """Flat float64 copy; a signalling NaN converts to a quiet NaN without the 'invalid value' warning."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(a, dtype=np.float64).ravel()
+
+
+def _value_range(finite: np.ndarray) -> float:
+    """max - min of the finite values (0 if none); inf for float64 data spanning -max..max."""
+    if not finite.size:
+        return 0.0
+    with np.errstate(over="ignore"):
+        return float(finite.max() - finite.min())
 
 
 def _finite_or_none(v: float | None) -> float | None:
@@ -120,8 +139,7 @@ class _Tally:
 
     def add_global(self, o: np.ndarray, r: np.ndarray, mode: str, value: float) -> int:
         """Check one block against a global bound (psnr or l2norm); return 1 if it breaks it, else 0."""
-        o = np.asarray(o, dtype=np.float64).ravel()
-        r = np.asarray(r, dtype=np.float64).ravel()
+        o, r = _as_float64(o), _as_float64(r)
         nonfinite_bad, both = _nonfinite_mismatches(o, r)
         err = r[both] - o[both]
         self.checked += int(o.size)
@@ -138,7 +156,7 @@ class _Tally:
                 self._ratio(l2 / value)
         else:
             finite_o = o[np.isfinite(o)]
-            rng = float(finite_o.max() - finite_o.min()) if finite_o.size else 0.0
+            rng = _value_range(finite_o)
             rmse = float(np.sqrt(np.mean(err * err))) if err.size else 0.0
             psnr = math.inf if rmse == 0 else (20 * math.log10(rng / rmse) if rng > 0 else -math.inf)
             self.achieved.append(psnr if math.isfinite(psnr) else None)
@@ -153,8 +171,7 @@ class _Tally:
 
     def add(self, o: np.ndarray, r: np.ndarray, mode: str, value: float | tuple[float, float]) -> int:
         """Check one block (the whole array or one column); return its number of violations."""
-        o = np.asarray(o, dtype=np.float64).ravel()
-        r = np.asarray(r, dtype=np.float64).ravel()
+        o, r = _as_float64(o), _as_float64(r)
         fo = np.isfinite(o)
         nonfinite_bad, both = _nonfinite_mismatches(o, r)
         of, rf = o[both], r[both]
@@ -163,9 +180,12 @@ class _Tally:
             allowed: np.ndarray | float = float(value)  # type: ignore[arg-type]
         elif mode == "rel":
             allowed = float(value) * np.abs(of)  # type: ignore[arg-type]
+        elif mode == "rel_or_abs":
+            a, rel = value  # type: ignore[misc]
+            allowed = np.maximum(rel * np.abs(of), a)
         else:
             finite_o = o[fo]
-            rng = float(finite_o.max() - finite_o.min()) if finite_o.size else 0.0
+            rng = _value_range(finite_o)
             if mode == "rel_range":
                 allowed = float(value) * rng  # type: ignore[arg-type]
             else:

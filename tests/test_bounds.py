@@ -181,3 +181,16 @@ def test_global_mode_counts_nonfinite_mismatches() -> None:
     o = np.array([1.0, 2.0, np.nan])
     out = check_bound(o, np.array([1.0, 2.0, 0.0]), {"mode": "l2norm", "value": 1.0})
     assert out["bound_violations"] == 1 and out["bound_nonfinite_mismatches"] == 1
+
+
+def test_rel_or_abs_takes_the_looser_per_value() -> None:
+    o = np.array([100.0, 1.0, 1e-3, 0.0])
+    r = o + np.array([0.5, 0.011, 0.009, 0.02])
+    out = check_bound(o, r, {"mode": "rel_or_abs", "value": {"rel": 0.01, "abs": 0.01}})
+    # allowed: 1.0, 0.01, 0.01, 0.01 -> only 1.0 + 0.011 breaks it (and 0.0 + 0.02)
+    assert out["bound_violations"] == 2
+    assert out["bound_worst_excess"] == pytest.approx(0.01)
+    per_col = check_bound(
+        o.reshape(2, 2), r.reshape(2, 2), {"mode": "rel_or_abs", "value": {"a": {"rel": 0.01, "abs": 1.0}}}, ["a", "b"]
+    )
+    assert per_col["bound_violations_by_column"] == {"a": 0} and per_col["bound_unchecked_columns"] == ["b"]

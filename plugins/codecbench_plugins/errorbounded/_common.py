@@ -6,13 +6,17 @@ body, so the body starts with them. Layout (little-endian)::
     magic     3 bytes  b"EB1"
     dtype     u8       0 = float32, 1 = float64
     ndim      u8       then ndim x u64: the array's shape
-    n_blocks  u32      then per block: u64 length + that many bytes (one block per column, or one)
+    n_blocks  u32      then per block: u64 length, u32 CRC-32, that many bytes (one block per column, or one)
+
+The CRC-32 of each block is checked before the block reaches the library: the native decoders of
+SZ3 and fpzip can crash the process on a damaged stream, so a damaged body must be stopped here.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,7 +46,7 @@ def pack(data: np.ndarray, blocks: list[bytes]) -> bytes:
     """Body: header with dtype and shape, then the blocks with their lengths."""
     head = MAGIC + struct.pack("<BB", _DTYPES.index(data.dtype), data.ndim)
     head += struct.pack(f"<{data.ndim}Q", *data.shape) + struct.pack("<I", len(blocks))
-    return head + b"".join(struct.pack("<Q", len(b)) + b for b in blocks)
+    return head + b"".join(struct.pack("<QI", len(b), zlib.crc32(b)) + b for b in blocks)
 
 
 def unpack(codec_id: str, payload: bytes) -> tuple[np.dtype, tuple[int, ...], list[bytes]]:
@@ -61,11 +65,14 @@ def unpack(codec_id: str, payload: bytes) -> tuple[np.dtype, tuple[int, ...], li
         pos += 4
         blocks = []
         for _ in range(n):
-            (length,) = struct.unpack_from("<Q", buf, pos)
-            pos += 8
+            length, crc = struct.unpack_from("<QI", buf, pos)
+            pos += 12
             if pos + length > len(buf):
                 raise PayloadError(f"{codec_id} body is truncated inside block {len(blocks)}")
-            blocks.append(bytes(buf[pos : pos + length]))
+            block = bytes(buf[pos : pos + length])
+            if zlib.crc32(block) != crc:
+                raise PayloadError(f"{codec_id} body is corrupted: block {len(blocks)} fails its CRC-32")
+            blocks.append(block)
             pos += length
     except struct.error as exc:
         raise PayloadError(f"{codec_id} body is truncated: {exc}") from exc

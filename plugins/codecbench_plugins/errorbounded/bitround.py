@@ -22,10 +22,13 @@ class BitroundCodec(Codec):
     data); the lossless stage is the same as ``trunc``'s (Blosc2 zstd level 5 with byte shuffle, or
     zstd level 3), so the two compare on equal terms.
 
-    Declared bound: ``rel`` ``2**-(keepbits + 1)``, as for ``trunc``. Unlike ``trunc``, BitRound
-    applies the same bit-pattern rounding to subnormal numbers (which can flush them to zero), to
-    the largest finite values (which can round up to Inf) and to NaN payloads; the harness's check
-    counts every value where that breaks the bound.
+    Declared bound: ``rel_or_abs`` with ``rel = 2**-(keepbits + 1)`` (as ``trunc``) and an absolute
+    floor of ``rel`` times the dtype's smallest normal number: BitRound applies its bit-pattern
+    rounding to subnormal numbers too (it can flush them to zero), which keeps that absolute error
+    but not the relative one (``trunc`` keeps the relative one). BitRound also rounds the largest
+    finite values up to Inf and turns a NaN whose payload sits in the dropped bits into Inf: rather
+    than store such corrupted values, ``encode`` refuses that input with a ``CodecError`` that
+    says how many values BitRound turned into Inf (``numcodecs:bitround`` runs BitRound raw).
     """
 
     codec_id = "bitround"
@@ -39,13 +42,23 @@ class BitroundCodec(Codec):
             raise CodecError(f"bitround backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.keepbits, self.backend = keepbits, backend
         self._filter = get_codec({"id": "numcodecs.bitround", "keepbits": keepbits})
+        self._tiny = float(np.finfo(np.float32).tiny)  # the dtype of the last encode sets it
 
     def encode(self, data: np.ndarray) -> bytes:
         if data.dtype not in (np.float32, np.float64):
             raise CodecError(f"bitround compresses float32 and float64 arrays, not {data.dtype}")
         if data.dtype == np.float32 and self.keepbits > 23:
             raise CodecError(f"bitround keepbits must be at most 23 for float32 data, not {self.keepbits}")
+        self._tiny = float(np.finfo(data.dtype).tiny)
         buf = self._filter.encode(data)
+        rounded = np.frombuffer(buf, dtype=data.dtype)
+        to_inf = int(np.count_nonzero(np.isinf(rounded) & ~np.isinf(data.reshape(-1))))
+        if to_inf:
+            raise CodecError(
+                f"numcodecs BitRound(keepbits={self.keepbits}) turned {to_inf} finite or NaN values into Inf (values "
+                "next to the largest float round up, NaNs with payload bits only in the dropped bits lose them); "
+                "use trunc, which keeps them"
+            )
         if self.backend == "zstd":
             return zstandard.ZstdCompressor(level=3).compress(buf)
         if len(buf) > blosc2.MAX_BUFFERSIZE:
@@ -69,5 +82,6 @@ class BitroundCodec(Codec):
         return self._filter.decode(raw)
 
     def declared_bound(self) -> dict[str, Any]:
-        """``{"mode": "rel", "value": 2**-(keepbits + 1)}``."""
-        return {"mode": "rel", "value": 2.0 ** -(self.keepbits + 1)}
+        """``rel_or_abs``: relative ``2**-(keepbits + 1)``, absolute floor at the subnormal scale of the last dtype."""
+        rel = 2.0 ** -(self.keepbits + 1)
+        return {"mode": "rel_or_abs", "value": {"rel": rel, "abs": rel * self._tiny}}

@@ -48,9 +48,14 @@ class SZ3Codec(Codec):
 
     ``error_bound`` (and ``rel_bound``) may be a mapping ``{column: bound}`` (key ``"*"`` for the
     other columns); the table is then compressed column by column, each column with its own bound.
-    ``by_column=True`` does that with one bound for all. ``columns`` names the table's columns; the
-    runner fills it in. N-d fields are folded to at most 4 dimensions (SZ3's limit) after dropping
-    length-1 axes. ``algorithm`` picks SZ3's predictor.
+    ``by_column=True`` does that for any 2-D array with one bound for all (other arrays are still
+    compressed whole); the default ``None`` compresses column by column exactly when ``columns`` is
+    set, i.e. for tables: SZ3's predictors assume neighbouring values are correlated, which the
+    columns of a table are not, and one range for columns of different scales (pt in GeV beside
+    eta) would make the small ones noise. ``by_column=False`` compresses a table as one 2-D array.
+    ``columns`` names the table's columns; the runner fills it in. N-d fields
+    are folded to at most 4 dimensions (SZ3's limit) after dropping length-1 axes. ``algorithm``
+    picks SZ3's predictor.
 
     Declared bound (checked on every value by the harness): abs -> ``abs``, rel -> ``rel_range``,
     abs_and_rel -> ``abs_and_rel_range``, per column when compressed column by column. psnr and
@@ -98,7 +103,9 @@ class SZ3Codec(Codec):
     @property
     def column_wise(self) -> bool:
         """Whether a table is compressed column by column."""
-        return bool(self.by_column) or isinstance(self.error_bound, dict) or isinstance(self.rel_bound, dict)
+        if isinstance(self.error_bound, dict) or isinstance(self.rel_bound, dict):
+            return True
+        return self.columns is not None if self.by_column is None else self.by_column
 
     def _bounds(self, name: str, n_columns: int | None) -> list[float] | float | None:
         value = getattr(self, name)
@@ -136,9 +143,10 @@ class SZ3Codec(Codec):
         check_float("sz3", data)
         if data.size == 0:
             return pack(data, [])
-        if self.column_wise:
-            if data.ndim != 2:
-                raise CodecError(f"sz3 compresses column by column only 2-D tables, not shape {data.shape}")
+        per_column_bounds = isinstance(self.error_bound, dict) or isinstance(self.rel_bound, dict)
+        if per_column_bounds and data.ndim != 2:
+            raise CodecError(f"sz3 bounds per column need a 2-D table, not an array of shape {data.shape}")
+        if self.column_wise and data.ndim == 2:
             if self.columns is not None and len(self.columns) != data.shape[1]:
                 raise CodecError(f"sz3 has {len(self.columns)} column names for an array of shape {data.shape}")
             ebs, rels = self._bounds("error_bound", data.shape[1]), self._bounds("rel_bound", data.shape[1])
@@ -154,7 +162,7 @@ class SZ3Codec(Codec):
     def _decompress(self, block: bytes, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
         try:
             out, _ = sz.decompress(np.frombuffer(block, dtype=np.uint8), dtype, shape)
-        except (RuntimeError, ValueError, TypeError) as exc:
+        except Exception as exc:  # pysz raises RuntimeError, ValueError, IndexError on streams it cannot read
             raise PayloadError(f"sz3 body cannot be decompressed: {exc}") from exc
         return out
 

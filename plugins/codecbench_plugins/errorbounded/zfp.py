@@ -30,8 +30,8 @@ class ZfpCodec(Codec):
 
     Declared bound: tolerance mode declares ``rel_range`` (relative) or ``abs`` (absolute) with the
     tolerance, checked on every value by the harness; precision and rate modes declare none. ZFP
-    does not handle NaN or Inf: blocks that contain them decode to garbage, and the bound check
-    counts every mismatch.
+    has no representation for NaN or Inf (it returns other numbers for them), so ``encode`` refuses
+    arrays that contain them with a ``CodecError``.
     """
 
     codec_id = "zfp"
@@ -78,6 +78,11 @@ class ZfpCodec(Codec):
 
     def encode(self, data: np.ndarray) -> bytes:
         check_float("zfp", data)
+        if not np.isfinite(data).all():
+            raise CodecError(
+                f"zfp cannot compress NaN or Inf ({int(np.count_nonzero(~np.isfinite(data)))} values here): ZFP has no "
+                "representation for them and would return other numbers; replace them first or use sz3 or trunc"
+            )
         if data.size == 0:
             return pack(data, [])
         arr = np.ascontiguousarray(data.reshape(fold_shape(data.shape, 4)))
