@@ -237,6 +237,45 @@ class ForgetfulState(XorKey):
         self.key = 0
 
 
+class PaddedKey(XorKey):
+    """A learned codec with an encode-only parameter (``pad``): sweeps over it share one fitted model."""
+
+    codec_id = "test-padded-key"
+    encode_params = ("pad",)
+    default_sweep = {"pad": [0, 3]}
+
+    def __init__(self, salt: int = 0, pad: int = 0) -> None:
+        super().__init__(salt)
+        self.pad = pad
+
+    def encode(self, data: np.ndarray) -> bytes:
+        return super().encode(data) + bytes(self.pad)
+
+    def decode(self, payload: bytes) -> np.ndarray:
+        return super().decode(bytes(payload)[: len(payload) - self.pad])
+
+
+class PadBoundModel(PaddedKey):
+    """Declares ``pad`` encode-only, but its fitted blob records pad and refuses another value."""
+
+    codec_id = "test-pad-bound"
+
+    def save_fitted(self) -> bytes:
+        return self.save_state() + bytes([self.pad])
+
+    def load_fitted(self, blob: bytes) -> None:
+        if blob[-1] != self.pad:
+            raise CodecError(f"this model was fitted for pad={blob[-1]}, not {self.pad}")
+        self.load_state(blob[:-1])
+
+
+class GhostEncodeParam(PaddedKey):
+    """encode_params names a parameter the constructor does not take."""
+
+    codec_id = "test-ghost-encode-param"
+    encode_params = ("padding",)
+
+
 class StructCrash(Codec):
     """Writes a length header and trusts it on decode: a damaged body raises struct.error or IndexError."""
 
@@ -480,6 +519,17 @@ def test_catches_a_broken_default_sweep() -> None:
     bad_value = _only_failures(_results(BadSweepValue()))
     assert list(bad_value) == ["default_sweep"]
     assert "level must be 0-9, not 12" in bad_value["default_sweep"]
+
+
+def test_sweep_over_encode_params_shares_the_fitted_model() -> None:
+    results = _results(PaddedKey())
+    assert _only_failures(results) == {}
+    assert results["default_sweep"].message == "2 settings run (2 on the shared fitted model)"
+    bound = _only_failures(_results(PadBoundModel(), checks=["default_sweep"], skip=()))
+    assert "load_fitted(save_fitted())" in bound["default_sweep"]
+    assert "fitted for pad=0, not 3" in bound["default_sweep"]
+    ghost = _only_failures(_results(GhostEncodeParam(), checks=["default_sweep"], skip=()))
+    assert "encode_params names 'padding'" in ghost["default_sweep"]
 
 
 def test_catches_a_declared_bound_that_does_not_hold() -> None:
