@@ -36,6 +36,9 @@ def pip_install(source: Path, target: Path) -> Path:
 def run_python(args: list[str], paths: list[Path], cwd: Path) -> subprocess.CompletedProcess[str]:
     """``python ARGS`` in a subprocess whose PYTHONPATH is ``paths``."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}
+    # A nested pytest reads the plugin's own pyproject, not codecbench's, so repeat codecbench's
+    # "-p no:zarr" (zarr's pytest plugin fails to import next to zfpy 1.0.1.post0).
+    env["PYTEST_ADDOPTS"] = (env.get("PYTEST_ADDOPTS", "") + " -p no:zarr").strip()
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
 
 
