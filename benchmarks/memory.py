@@ -33,26 +33,43 @@ def _child_peak_rss(cmd: list[str], env: dict[str, str]) -> tuple[int, int, str]
         return usage.ru_maxrss * 1024, proc.returncode, err.read().decode(errors="replace")
 
 
+def _prepare(tmp: str, n: int) -> tuple[int, str]:
+    """Write the array to ``tmp/big.npy`` and return (its size, the file's sha256).
+
+    Runs in a spawned process, so the benchmark's own process never holds the array: a forked
+    child's peak RSS would otherwise count the parent's pages.
+    """
+    path = Path(tmp) / "big.npy"
+    rng = np.random.default_rng(0)
+    arr = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n // 4, 4))
+    step = 1 << 22
+    for i in range(0, arr.shape[0], step):  # physics-like values: falling spectrum, angles, masses
+        m = min(step, arr.shape[0] - i)
+        arr[i : i + m, 0] = 20 * (1 - rng.random(m)) ** -0.25
+        arr[i : i + m, 1] = rng.normal(0, 1.5, m)
+        arr[i : i + m, 2] = rng.uniform(-np.pi, np.pi, m)
+        arr[i : i + m, 3] = arr[i : i + m, 0] * rng.lognormal(-2, 0.4, m)
+    arr.flush()
+    nbytes = arr.nbytes
+    del arr
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 24), b""):
+            h.update(block)
+    return nbytes, h.hexdigest()
+
+
 def main(gib: float = 1.0, codec: str = "zstd") -> dict:
+    import multiprocessing as mp
+
     n = int(gib * 2**30) // 4
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        rng = np.random.default_rng(0)
-        arr = np.lib.format.open_memmap(tmp / "big.npy", mode="w+", dtype=np.float32, shape=(n // 4, 4))
-        step = 1 << 22
-        for i in range(0, arr.shape[0], step):  # physics-like values: falling spectrum, angles, masses
-            m = min(step, arr.shape[0] - i)
-            arr[i : i + m, 0] = 20 * (1 - rng.random(m)) ** -0.25
-            arr[i : i + m, 1] = rng.normal(0, 1.5, m)
-            arr[i : i + m, 2] = rng.uniform(-np.pi, np.pi, m)
-            arr[i : i + m, 3] = arr[i : i + m, 0] * rng.lognormal(-2, 0.4, m)
-        arr.flush()
-        nbytes = arr.nbytes
-        del arr
-        sha = hashlib.sha256((tmp / "big.npy").read_bytes()).hexdigest()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        with mp.get_context("spawn").Pool(1) as pool:
+            nbytes, sha = pool.apply(_prepare, (tmp_name, n))
         (tmp / "registry.yaml").write_text(
-            "big-table:\n  kind: table\n  file: big.npy\n"
-            f"  sha256: {sha}\n  loader: {{format: npy}}\n  columns: [pt, eta, phi, mass]\n"
+            "version: 1\ndatasets:\n  big-table:\n    kind: table\n    file: big.npy\n"
+            f"    sha256: {sha}\n    loader: {{format: npy}}\n    columns: [pt, eta, phi, mass]\n"
         )
         env = {**os.environ, "CODECBENCH_REGISTRY": str(tmp / "registry.yaml"), "CODECBENCH_DATA_PATH": str(tmp)}
         base, _, _ = _child_peak_rss([sys.executable, "-c", "import codecbench, codecbench.runner"], env)

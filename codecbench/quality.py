@@ -39,7 +39,9 @@ def mantissa_bits_used(values: np.ndarray) -> np.ndarray:
         raise TypeError(f"mantissa_bits_used needs float16/32/64 data, got {values.dtype}")
     width, utype = _FLOAT_LAYOUT[values.dtype]
     flat = values.ravel()
-    flat = flat[np.isfinite(flat)]
+    finite = np.isfinite(flat)
+    if not finite.all():
+        flat = flat[finite]
     mant = flat.view(utype) & utype((1 << width) - 1)
     out = np.zeros(mant.shape, dtype=np.int16)
     nz = mant != 0
@@ -51,33 +53,70 @@ def mantissa_bits_used(values: np.ndarray) -> np.ndarray:
     return out
 
 
+_CHUNK = 1 << 22  # values per chunk: facts are accumulated chunk by chunk to bound memory
+
+
+def _median_from_histogram(hist: np.ndarray) -> float:
+    """Median of the values 0..len(hist)-1 given their counts (as np.median would give it)."""
+    total = int(hist.sum())
+    if total == 0:
+        return 0.0
+    cum = np.cumsum(hist)
+    lo = int(np.searchsorted(cum, (total - 1) // 2 + 1))
+    hi = int(np.searchsorted(cum, total // 2 + 1))
+    return (lo + hi) / 2
+
+
 def column_facts(values: np.ndarray, source_float32_exact: bool | None = None) -> dict[str, Any]:
-    """Quality facts of one float column (see the module docstring)."""
+    """Quality facts of one float column (see the module docstring).
+
+    Counts, mantissa bits and representability are accumulated over chunks (no full-size
+    temporaries); ``distinct_values`` sorts one copy of the finite values.
+    """
     values = np.asarray(values)
-    flat = values.ravel()
+    flat = values.reshape(-1)
     n = int(flat.size)
-    finite = np.isfinite(flat)
+    is_float = values.dtype.kind == "f"
+    layout = _FLOAT_LAYOUT.get(values.dtype)
+    nan = inf = zeros = 0
+    integer_valued = True
+    f32_exact = True
+    hist = np.zeros((layout[0] + 1) if layout else 1, dtype=np.int64)
+    for i in range(0, n, _CHUNK):
+        chunk = flat[i : i + _CHUNK]
+        fin_mask = np.isfinite(chunk) if is_float else np.ones(chunk.shape, bool)
+        nan += int(np.count_nonzero(np.isnan(chunk))) if is_float else 0
+        inf += int(np.count_nonzero(np.isinf(chunk))) if is_float else 0
+        zeros += int(np.count_nonzero(chunk == 0))
+        fin = chunk[fin_mask] if is_float else chunk
+        if is_float and integer_valued and fin.size:
+            integer_valued = bool(np.all(fin == np.round(fin)))
+        if layout and fin.size:
+            hist += np.bincount(mantissa_bits_used(fin), minlength=hist.size)[: hist.size]
+        if values.dtype == np.float64 and f32_exact:
+            with np.errstate(over="ignore", invalid="ignore"):
+                back = chunk.astype(np.float32).astype(np.float64)
+            f32_exact = bool(np.all((back == chunk) | (np.isnan(back) & np.isnan(chunk))))
+    finite_all = flat[np.isfinite(flat)] if is_float else flat
+    distinct = int(np.unique(finite_all).size) + (1 if is_float and finite_all.size < n else 0)
+    del finite_all
     facts: dict[str, Any] = {
         "dtype": str(values.dtype),
         "n_values": n,
-        "nan_count": int(np.isnan(flat).sum()),
-        "inf_count": int(np.isinf(flat).sum()),
-        "zero_fraction": float((flat == 0).sum() / n) if n else 0.0,
-        "distinct_values": int(np.unique(flat[finite]).size) + (1 if (~finite).any() else 0),
+        "nan_count": nan,
+        "inf_count": inf,
+        "zero_fraction": zeros / n if n else 0.0,
+        "distinct_values": distinct,
     }
-    if values.dtype.kind == "f":
-        fin = flat[finite]
-        facts["integer_valued"] = bool(fin.size and np.all(fin == np.round(fin)))
-    if values.dtype in _FLOAT_LAYOUT and n:
-        bits = mantissa_bits_used(flat)
-        facts["mantissa_bits"] = _FLOAT_LAYOUT[values.dtype][0]
-        facts["mantissa_bits_used"] = int(bits.max()) if bits.size else 0
-        facts["mantissa_bits_p50"] = float(np.median(bits)) if bits.size else 0.0
+    if is_float:
+        facts["integer_valued"] = bool(integer_valued and (n - nan - inf) > 0)
+    if layout and n:
+        used = np.nonzero(hist)[0]
+        facts["mantissa_bits"] = layout[0]
+        facts["mantissa_bits_used"] = int(used.max()) if used.size else 0
+        facts["mantissa_bits_p50"] = _median_from_histogram(hist)
     if values.dtype == np.float64:
-        with np.errstate(over="ignore", invalid="ignore"):
-            back = flat.astype(np.float32).astype(np.float64)
-        same = (back == flat) | (np.isnan(back) & np.isnan(flat))
-        facts["float32_representable"] = bool(same.all())
+        facts["float32_representable"] = f32_exact
     elif source_float32_exact is not None:
         facts["float32_representable"] = bool(source_float32_exact)
     return facts
