@@ -109,7 +109,22 @@ EXIT_TASKS_FAILED = 3
 
 
 def _split_list(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+    """Split a comma-separated option, keeping commas inside JSON objects/lists (codec specs) intact."""
+    if not value:
+        return None
+    items, depth, current = [], 0, []
+    for ch in value:
+        if ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    return [v.strip() for v in items if v.strip()]
 
 
 def print_summary(df: Any) -> None:

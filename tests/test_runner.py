@@ -240,3 +240,14 @@ def test_lossless_records_exact_on_awkward_values(tmp_path):
         codec = codecbench.get_codec(cid)
         assert bits_equal(codecbench.decompress(codec, codecbench.compress(codec, ds.data)), ds.data), cid
     assert math.isfinite(float(vals[5]))
+
+
+def test_codec_list_option_keeps_json_specs_whole():
+    from codecbench.cli import _split_list
+
+    assert _split_list('zstd, {"id": "zstd", "level": 19},numcodecs:{"id": "zlib", "level": 1}') == [
+        "zstd",
+        '{"id": "zstd", "level": 19}',
+        'numcodecs:{"id": "zlib", "level": 1}',
+    ]
+    assert _split_list(None) is None
