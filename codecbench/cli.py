@@ -171,6 +171,7 @@ def run_cmd(
     workers: int = typer.Option(2, "--workers", help="Worker processes for the process and dask executors."),
     timeout: float = typer.Option(None, "--timeout", help="Stop a task after this many seconds (failed record)."),
     scheduler: str = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
+    chunk_bytes: int = typer.Option(None, "--chunk-bytes", help="Feed codecs row blocks of at most this size."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Run codecs on datasets; print a summary table and store records in OUT/records.jsonl."""
@@ -200,6 +201,7 @@ def run_cmd(
         workers=workers,
         timeout=timeout,
         scheduler=scheduler,
+        chunk_bytes=chunk_bytes,
         show_progress=not quiet,
     )
     print_summary(df)
@@ -220,7 +222,7 @@ def sweep_cmd(
     run_cmd(
         codecs=codecs, datasets=datasets, set_=[], sweep=[], sweep_default=True, config=None, out=out,
         resume=resume, seed=0, repeats=1, test_fraction=0.2, measure_on="auto", fit_on=None, device=None,
-        refit=False, executor="serial", workers=2, timeout=None, scheduler=None, quiet=False,
+        refit=False, executor="serial", workers=2, timeout=None, scheduler=None, chunk_bytes=None, quiet=False,
     )  # fmt: skip
 
 

@@ -55,6 +55,7 @@ class Task:
     fit_on: str | None = None
     device: str | None = None
     refit: bool = False
+    chunk_bytes: int | None = None
 
     @property
     def task_id(self) -> str:
@@ -165,6 +166,7 @@ def build_tasks(
     device: str | None = None,
     refit: bool = False,
     dataset_params: dict[str, dict[str, Any]] | None = None,
+    chunk_bytes: int | None = None,
 ) -> list[Task]:
     """The grid as a list of tasks (validated: unknown codecs and parameters raise before anything runs)."""
     from codecbench.datasets import get_registry
@@ -195,6 +197,8 @@ def build_tasks(
             )
     if repeats < 1:
         raise ConfigError("--repeats must be at least 1")
+    if chunk_bytes is not None and chunk_bytes < 1:
+        raise ConfigError("--chunk-bytes must be a positive number of bytes")
     configs: list[dict[str, Any]] = []
     for spec in specs:
         cls = get_codec_class(spec["id"])
@@ -225,6 +229,7 @@ def build_tasks(
                         fit_on=fit_on if cls.learned else None,
                         device=device if cls.learned else None,
                         refit=refit,
+                        chunk_bytes=chunk_bytes,
                     )
                 )
     return tasks
@@ -360,6 +365,31 @@ def _fit(codec: Codec, config: dict[str, Any], train: Dataset, refit: bool) -> t
     return fit_s, "refit" if refit else "miss"
 
 
+def _row_blocks(data: np.ndarray, chunk_bytes: int | None) -> list[tuple[int, int]]:
+    """Row ranges of at most ``chunk_bytes`` each (at least one row); the whole array without a limit."""
+    rows = data.shape[0] if data.ndim else 1
+    if not chunk_bytes or data.nbytes <= chunk_bytes or data.ndim == 0:
+        return [(0, rows)]
+    per_row = max(1, data.nbytes // max(rows, 1))
+    step = max(1, chunk_bytes // per_row)
+    return [(a, min(a + step, rows)) for a in range(0, rows, step)]
+
+
+def _decode_blocks(
+    decoder: Codec, payloads: list[bytes], blocks: list[tuple[int, int]], like: np.ndarray
+) -> np.ndarray:
+    """Decode every block's payload into one array shaped like the input (no concatenation copy)."""
+    if len(payloads) == 1:
+        return decompress(decoder, payloads[0])
+    out = np.empty_like(like)
+    for (a, b), p in zip(blocks, payloads):
+        part = decompress(decoder, p)
+        if part.shape != out[a:b].shape:
+            raise CodecError(f"decoded block has shape {part.shape}, expected {out[a:b].shape}")
+        out[a:b] = part
+    return out
+
+
 def _sync_for(codec: Codec) -> Callable[[], None] | None:
     dev = str(getattr(codec, "resolved_device", getattr(codec, "device", "")) or "")
     if dev.startswith("cuda"):
@@ -432,8 +462,9 @@ def measure_task(task: Task, progress: Callable[..., None] | None = None) -> dic
         sync = _sync_for(codec)
 
         stage = "encode"
-        enc = measure(lambda: compress(codec, data), sync=sync, trace_warmup=True)
-        payload: bytes = enc.result
+        blocks = _row_blocks(data, task.chunk_bytes)
+        enc = measure(lambda: [compress(codec, data[a:b]) for a, b in blocks], sync=sync, trace_warmup=True)
+        payloads: list[bytes] = enc.result
         stage = "save state"
         state = codec.save_state()
         aux = codec.aux_nbytes()
@@ -444,7 +475,7 @@ def measure_task(task: Task, progress: Callable[..., None] | None = None) -> dic
         if state:
             decoder.load_state(state)
         stage = "decode"
-        dec = measure(lambda: decompress(decoder, payload), sync=sync, trace_warmup=True)
+        dec = measure(lambda: _decode_blocks(decoder, payloads, blocks, data), sync=sync, trace_warmup=True)
         recon: np.ndarray = dec.result
         peak = max(enc.peak_bytes or 0, dec.peak_bytes or 0)
 
@@ -462,7 +493,7 @@ def measure_task(task: Task, progress: Callable[..., None] | None = None) -> dic
             errors = exact_metrics(data, measured.kind, measured.variables)
         else:
             errors = error_metrics(data, recon, measured.kind, measured.variables)
-        sizes = size_metrics(data.nbytes, len(payload), aux, data.size)
+        sizes = size_metrics(data.nbytes, sum(len(p) for p in payloads), aux, data.size)
         extras = dict(codec.report_extras() or {})
         bound = codec.declared_bound()
         if bound is not None:
@@ -491,6 +522,8 @@ def measure_task(task: Task, progress: Callable[..., None] | None = None) -> dic
                 "decode_mbps": mb / dec.median_s if dec.median_s > 0 else math.inf,
                 "timing_repeats": [enc.repeats, dec.repeats],
                 "peak_mem_bytes": peak,
+                "chunk_bytes": task.chunk_bytes,
+                "n_chunks": len(blocks),
                 "extras": extras,
                 "bound": bound,
                 "status": "ok",
@@ -535,6 +568,7 @@ def run(
     workers: int = 2,
     timeout: float | None = None,
     scheduler: str | None = None,
+    chunk_bytes: int | None = None,
     show_progress: bool = False,
     on_record: Callable[[dict[str, Any]], None] | None = None,
 ) -> Any:
@@ -546,7 +580,9 @@ def run(
     ``out``: the run directory (records.jsonl + run.json); without it records are kept in memory only.
     ``executor``: "serial", "process" (``workers`` child processes, one per task) or "dask"
     (a LocalCluster of ``workers``, or ``scheduler``); ``timeout``: seconds after which a task is
-    stopped and recorded as failed (serial runs then put each task in a child process).
+    stopped and recorded as failed (serial runs then put each task in a child process);
+    ``chunk_bytes``: hand the codec row blocks of at most this many bytes, each framed on its own
+    (bounds the codec's working memory; the record gives ``chunk_bytes`` and ``n_chunks``).
     """
     from codecbench.executors import EXECUTORS, run_dask, run_processes, run_serial
 
@@ -585,6 +621,7 @@ def run(
         device=device,
         refit=refit,
         dataset_params=file_cfg.get("dataset_params"),
+        chunk_bytes=chunk_bytes,
     )
     store = RecordStore(out, resume=resume) if out is not None else None
     if store is not None:

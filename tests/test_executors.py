@@ -43,3 +43,17 @@ def test_resume_works_with_process_executor(tmp_path):
 def test_unknown_executor():
     with pytest.raises(codecbench.ConfigError, match="unknown executor"):
         codecbench.run(["raw"], sets=SMALL, executor="slurm")
+
+
+def test_chunked_measurement_frames_each_block(tmp_path):
+    whole = codecbench.run(["raw", {"id": "trunc", "bits": 8}], ["jets-synthetic"], sets=SMALL)
+    chunked = codecbench.run(["raw", {"id": "trunc", "bits": 8}], ["jets-synthetic"], sets=SMALL, chunk_bytes=10_000)
+    assert (chunked["status"] == "ok").all()
+    assert list(chunked["chunk_bytes"]) == [10_000, 10_000]
+    n_chunks = chunked["n_chunks"].iloc[0]
+    assert n_chunks == -(-48_000 // 10_000)  # 3000 rows x 16 bytes in blocks of 625 rows
+    raw_whole, raw_chunked = whole.iloc[0], chunked.iloc[0]
+    # each block carries its own frame header; the values are identical
+    header = raw_whole["payload_bytes"] - raw_whole["raw_bytes"]
+    assert raw_chunked["payload_bytes"] == raw_chunked["raw_bytes"] + n_chunks * header
+    assert chunked.iloc[1]["max_abs_error"] == whole.iloc[1]["max_abs_error"]
