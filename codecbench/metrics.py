@@ -2,7 +2,8 @@
 
 - residual = reconstructed - original
 - response = (reconstructed - original) / original, over values where original != 0 (the number
-  left out is reported as ``response_excluded``)
+  left out is reported as ``response_excluded``); a response beyond the float64 range is clipped to
+  +-1.8e308
 - RMS = sqrt(mean(x^2)); ``rel_rms`` = residual RMS / the variable's standard deviation (for a
   constant variable: 0 when the residual is 0, else infinity)
 - ``abs_error_p50``/``abs_error_p99``: quantiles of |residual|
@@ -11,6 +12,9 @@
 
 Non-finite originals (NaN, +/-Inf) are left out of the statistics; a reconstruction that does not
 reproduce them (same class: NaN for NaN, the same infinity) is counted in ``nonfinite_mismatch``.
+Sums and squares of float64 values near the largest (or smallest) float are scaled first, so the
+statistics of such data do not overflow to inf or underflow to 0; a value range wider than the
+largest float64 (-max to +max) still gives a finite ``nrmse`` and ``psnr``.
 """
 
 from __future__ import annotations
@@ -47,8 +51,33 @@ def _columns(data: np.ndarray, kind: str) -> list[np.ndarray]:
     return [data.reshape(-1)]
 
 
+# Squares of float64 values beyond these overflow to inf or underflow to 0: scale such arrays first.
+_BIG, _SMALL = 1e150, 1e-150
+
+
+def _scale(x: np.ndarray) -> float:
+    """1, or the largest |x| when squaring or summing ``x`` could overflow or underflow float64."""
+    if not x.size:
+        return 1.0
+    m = float(np.max(np.abs(x)))
+    return m if (m > _BIG or 0 < m < _SMALL) and math.isfinite(m) else 1.0
+
+
 def _rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
+    if not x.size:
+        return 0.0
+    s = _scale(x)
+    return s * float(np.sqrt(np.mean(np.square(x / s if s != 1.0 else x))))
+
+
+def _mean(x: np.ndarray) -> float:
+    s = _scale(x)
+    return s * float(np.mean(x / s if s != 1.0 else x)) if x.size else 0.0
+
+
+def _std(x: np.ndarray) -> float:
+    s = _scale(x)
+    return s * float(np.std(x / s if s != 1.0 else x)) if x.size else 0.0
 
 
 def variable_stats(orig: np.ndarray, recon: np.ndarray) -> dict[str, Any]:
@@ -72,8 +101,13 @@ def variable_stats(orig: np.ndarray, recon: np.ndarray) -> dict[str, Any]:
     nz = o != 0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         resp = res[nz] / o[nz]
+    if resp.size and not np.isfinite(resp).all():
+        # A response beyond float64 (an error far larger than a near-zero original, e.g. a subnormal
+        # one) is clipped to +-max, so the mean of mixed-sign overflows is not NaN.
+        big = np.finfo(np.float64).max
+        resp = np.clip(np.nan_to_num(resp, nan=big), -big, big)
     abs_res = np.abs(res)
-    std = float(np.std(o)) if o.size else 0.0
+    std = _std(o)
     rrms = _rms(res)
     if std > 0:
         rel = rrms / std
@@ -82,9 +116,9 @@ def variable_stats(orig: np.ndarray, recon: np.ndarray) -> dict[str, Any]:
     if mismatch:
         rel = math.inf
     return {
-        "residual_mean": float(np.mean(res)) if res.size else 0.0,
+        "residual_mean": _mean(res),
         "residual_rms": rrms,
-        "response_mean": float(np.mean(resp)) if resp.size else 0.0,
+        "response_mean": _mean(resp),
         "response_rms": _rms(resp),
         "max_abs_error": float(abs_res.max()) if abs_res.size else 0.0,
         "rel_rms": rel,
@@ -106,14 +140,17 @@ def _names(n_cols: int, kind: str, variables: list[str] | None) -> list[str]:
 def _overall(per_var: dict[str, dict[str, Any]], counts: list[int], lo: float, hi: float) -> dict[str, Any]:
     mismatch = sum(v["nonfinite_mismatch"] for v in per_var.values())
     total = sum(counts)
-    sq = sum(v["residual_rms"] ** 2 * n for v, n in zip(per_var.values(), counts))
-    rmse = math.inf if mismatch else (math.sqrt(sq / total) if total else 0.0)
-    value_range = hi - lo if total else 0.0
-    nrmse = (rmse / value_range) if value_range > 0 else (0.0 if rmse == 0 else math.inf)
+    top = max((v["residual_rms"] for v in per_var.values()), default=0.0)
+    scale = top if 0 < top < math.inf else 1.0  # pooled in units of the largest RMS: no overflow
+    sq = sum((v["residual_rms"] / scale) ** 2 * n for v, n in zip(per_var.values(), counts))
+    rmse = math.inf if mismatch else (scale * math.sqrt(sq / total) if total else 0.0)
+    # halved, so that a range wider than the largest float64 (-max to +max) stays finite
+    half_range = hi / 2 - lo / 2 if total else 0.0
+    nrmse = (rmse / 2 / half_range) if half_range > 0 else (0.0 if rmse == 0 else math.inf)
     if rmse == 0:
         psnr = math.inf
-    elif value_range > 0 and math.isfinite(rmse):
-        psnr = 20 * math.log10(value_range / rmse)
+    elif half_range > 0 and math.isfinite(rmse):
+        psnr = 20 * math.log10(half_range / (rmse / 2))
     else:
         psnr = -math.inf
     max_abs = max((v["max_abs_error"] for v in per_var.values()), default=0.0)
@@ -157,14 +194,25 @@ def error_metrics(
 
 
 def exact_metrics(original: np.ndarray, kind: str = "table", variables: list[str] | None = None) -> dict[str, Any]:
-    """The metrics of a reconstruction verified bit-exact: every error is zero (nothing to compute)."""
+    """The metrics of a reconstruction verified bit-exact: every error is zero (nothing to compute).
+
+    Only the counts ``response_excluded`` (zeros) and ``n_nonfinite`` are taken from ``original``, so
+    that every record says how many values its response statistics leave out.
+    """
     cols = _columns(original, kind)
     zero = {
         "residual_mean": 0.0, "residual_rms": 0.0, "response_mean": 0.0, "response_rms": 0.0,
         "max_abs_error": 0.0, "rel_rms": 0.0, "abs_error_p50": 0.0, "abs_error_p99": 0.0,
         "nonfinite_mismatch": 0,
     }  # fmt: skip
-    per_var = {n: dict(zero) for n in _names(len(cols), kind, variables)}
+    per_var = {
+        n: {
+            **zero,
+            "response_excluded": int(np.count_nonzero(c == 0)),
+            "n_nonfinite": int(c.size - np.isfinite(c).sum()),
+        }
+        for n, c in zip(_names(len(cols), kind, variables), cols)
+    }
     return _overall(per_var, [0] * len(cols), 0.0, 0.0)
 
 

@@ -30,7 +30,7 @@ class BloscCodec(Codec):
     def encode(self, data: np.ndarray) -> bytes:
         # blosc2.compress2 handles buffers of any size by splitting them into chunks (a super-chunk
         # would add a container format of its own); the typesize drives the shuffle.
-        buf = memoryview(data).cast("B")
+        buf = memoryview(data.reshape(-1).view(np.uint8))  # cast("B") fails on empty arrays
         if len(buf) > blosc2.MAX_BUFFERSIZE:
             raise CodecError(
                 f"blosc compresses at most {blosc2.MAX_BUFFERSIZE} bytes in one buffer; this array has {len(buf)}"

@@ -23,7 +23,7 @@ class GzipCodec(Codec):
         self.level = level
 
     def encode(self, data: np.ndarray) -> bytes:
-        return _gzip.compress(memoryview(data).cast("B"), compresslevel=self.level, mtime=0)
+        return _gzip.compress(data.reshape(-1).view(np.uint8), compresslevel=self.level, mtime=0)
 
     def decode(self, payload: bytes) -> np.ndarray:
         try:

@@ -21,7 +21,7 @@ class ZstdCodec(Codec):
         self.level = level
 
     def encode(self, data: np.ndarray) -> bytes:
-        return zstandard.ZstdCompressor(level=self.level).compress(memoryview(data).cast("B"))
+        return zstandard.ZstdCompressor(level=self.level).compress(data.reshape(-1).view(np.uint8))
 
     def decode(self, payload: bytes) -> np.ndarray:
         try:
