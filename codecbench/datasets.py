@@ -43,7 +43,7 @@ ENV_OFFLINE = "CODECBENCH_OFFLINE"
 ENTRY_FIELDS = {
     "description", "license", "kind", "dtype", "generator", "params", "file", "sha256", "md5", "url",
     "size_bytes", "loader", "columns", "units", "heavy_tailed", "notes", "derive", "reference",
-    "exact_cast",
+    "exact_cast", "default",
 }  # fmt: skip
 LOADER_FORMATS = {"npz", "npy", "root", "csv", "hdf5"}
 TRANSFORMS = {"ptetaphim"}

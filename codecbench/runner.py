@@ -175,7 +175,9 @@ def build_tasks(
     sweeps = dict(sweeps or {})
     registry = get_registry()
     if datasets is None:
-        datasets = [n for n, e in registry.items() if e.get("default")] or ["jets-synthetic", "cfd-synthetic"]
+        datasets = [n for n, e in registry.items() if e.get("default")]
+        if not datasets:
+            raise ConfigError("no dataset is marked `default: true` in the registry; name some with --datasets")
     for name in datasets:
         if name not in registry:
             import difflib
