@@ -181,29 +181,38 @@ def run_cmd(
 
     if out is None:
         out = f"runs/run-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    df = run(
-        _split_list(codecs),
-        _split_list(datasets),
-        out=out,
-        resume=resume,
-        sets=parse_assignments(set_, "--set"),
-        sweeps=parse_sweeps(sweep),
-        sweep_default=sweep_default,
-        config=config,
-        seed=seed,
-        repeats=repeats,
-        test_fraction=test_fraction,
-        measure_on=measure_on,
-        fit_on=fit_on,
-        device=device,
-        refit=refit,
-        executor=executor,
-        workers=workers,
-        timeout=timeout,
-        scheduler=scheduler,
-        chunk_bytes=chunk_bytes,
-        show_progress=not quiet,
-    )
+    try:
+        df = run(
+            _split_list(codecs),
+            _split_list(datasets),
+            out=out,
+            resume=resume,
+            sets=parse_assignments(set_, "--set"),
+            sweeps=parse_sweeps(sweep),
+            sweep_default=sweep_default,
+            config=config,
+            seed=seed,
+            repeats=repeats,
+            test_fraction=test_fraction,
+            measure_on=measure_on,
+            fit_on=fit_on,
+            device=device,
+            refit=refit,
+            executor=executor,
+            workers=workers,
+            timeout=timeout,
+            scheduler=scheduler,
+            chunk_bytes=chunk_bytes,
+            show_progress=not quiet,
+        )
+    except KeyboardInterrupt:  # Ctrl-C: every finished record is already on disk
+        err_console.print(
+            f"interrupted: finished tasks are kept in {out}/records.jsonl; "
+            "run the same command with --resume to continue",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
     print_summary(df)
     console.print(f"records: {out}/records.jsonl", highlight=False)
     if not df.empty and (df["status"] != "ok").any():
