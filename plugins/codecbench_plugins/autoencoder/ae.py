@@ -53,6 +53,8 @@ class AECodec(Codec):
     lossless = False
     learned = True
     default_sweep = {"latent_dim": [1, 2, 3, 4]}
+    #: Settings that do not change what ``fit`` learns: the model cache shares one fitted model across them.
+    encode_params = ("latent_bits", "zstd_level")
     #: Latent activation of the network; ``sae`` overrides.
     _latent_activation = "linear"
     _MAGIC = MAGIC
@@ -181,6 +183,11 @@ class AECodec(Codec):
 
     def _after_fit(self, z_train: np.ndarray) -> None:
         """Hook for ``sae`` (thresholds from the training latent)."""
+
+    @property
+    def resolved_device(self) -> str:
+        """Where training ran (after fit) or would run: "cpu" or "cuda"."""
+        return str(self._history.get("device") or common.resolve_device(self.device))
 
     def _resolved_latent_dim(self, n_features: int) -> int:
         return self.latent_dim if self.latent_dim is not None else default_latent_dim(n_features)

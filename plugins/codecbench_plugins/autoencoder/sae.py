@@ -29,6 +29,7 @@ class SAECodec(AECodec):
 
     codec_id = "sae"
     default_sweep = {"latent_dim": [2, 3, 4, 6]}
+    encode_params = ("latent_bits", "zstd_level", "zero_threshold")
     _MAGIC = b"CBSA"
 
     def __init__(

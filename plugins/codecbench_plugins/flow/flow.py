@@ -5,11 +5,15 @@ Fit (training split only): ``log(x + c)`` on positive heavy-tailed columns (decl
 autoregressive flow, ``layers`` blocks of a random permutation and a
 ``MaskedAffineAutoregressiveTransform`` (``hidden`` features, ``num_blocks`` residual blocks) onto
 a standard normal, fitted by maximum likelihood (Adam, ReduceLROnPlateau, early stopping on a
-validation slice).
+validation slice). Gaussian noise of ``train_noise`` column stds on the training batches keeps
+repeated values (point masses, such as a constant inlet column of a CFD field) from collapsing
+the density.
 
 Encode: ``z = f(x)``; ``u = Phi(z)``, the exact standard normal CDF; ``code = floor(u * 2**bits)``
 clipped to ``[0, 2**bits - 1]``; codes bit-packed by bit plane, then zstd. Decode at the bin
-centre: ``u = (code + 0.5) / 2**bits``, ``z = Phi^-1(u)``, ``x = f^-1(z)``, undo the preprocessing.
+centre: ``u = (code + 0.5) / 2**bits``, ``z = Phi^-1(u)``, ``x = f^-1(z)``, undo the preprocessing,
+clip to the training range widened by half of it on each side (a tail bin the flow never learned
+cannot decode to an absurd number).
 Coding runs in float64 on the CPU, so the encoder's check and every decoder compute the same numbers.
 
 Escapes: with ``max_rel_error`` (``|x' - x| <= r |x|``), ``max_abs_error`` (``|x' - x| <= a``) or
@@ -59,7 +63,7 @@ class FlowCodec(Codec):
     """Masked autoregressive flow + normal-CDF quantizer (see the module docstring).
 
     Parameters: ``bits`` (8 to 20, default 13); ``layers``, ``hidden``, ``num_blocks`` (the flow);
-    ``epochs``, ``batch_size``, ``lr``, ``patience``, ``val_fraction`` (training); at most one of
+    ``epochs``, ``batch_size``, ``lr``, ``patience``, ``val_fraction``, ``train_noise`` (training); at most one of
     ``max_rel_error``, ``max_abs_error``, ``max_std_error`` (escapes; None: no bound);
     ``tile`` (fields); ``zstd_level``; ``seed``; ``device`` ("auto", "cpu", "cuda": training only);
     ``threads`` (torch CPU threads, 0 = torch's default).
@@ -69,6 +73,8 @@ class FlowCodec(Codec):
     lossless = False
     learned = True
     default_sweep = {"bits": list(range(8, 21))}
+    #: Settings that do not change what ``fit`` learns: the model cache shares one fitted flow across them.
+    encode_params = ("bits", "max_rel_error", "max_abs_error", "max_std_error", "zstd_level")
 
     def __init__(
         self,
@@ -81,6 +87,7 @@ class FlowCodec(Codec):
         lr: float = 1e-3,
         patience: int = 6,
         val_fraction: float = 0.1,
+        train_noise: float = 1e-3,
         max_rel_error: float | None = None,
         max_abs_error: float | None = None,
         max_std_error: float | None = None,
@@ -109,6 +116,8 @@ class FlowCodec(Codec):
             raise CodecError(f"flow: lr must be a positive number, not {lr!r}")
         if not (isinstance(val_fraction, int | float) and 0 < val_fraction < 1):
             raise CodecError(f"flow: val_fraction must be between 0 and 1, not {val_fraction!r}")
+        if not (isinstance(train_noise, int | float) and 0 <= train_noise < 1):
+            raise CodecError(f"flow: train_noise must be a number from 0 to 1 (column stds), not {train_noise!r}")
         if not isinstance(zstd_level, int) or not -7 <= zstd_level <= 22:
             raise CodecError(f"flow: zstd_level must be an integer from -7 to 22, not {zstd_level!r}")
         bounds = {"max_rel_error": max_rel_error, "max_abs_error": max_abs_error, "max_std_error": max_std_error}
@@ -128,6 +137,7 @@ class FlowCodec(Codec):
         self.lr = float(lr)
         self.patience = patience
         self.val_fraction = float(val_fraction)
+        self.train_noise = float(train_noise)
         self.max_rel_error = None if max_rel_error is None else float(max_rel_error)
         self.max_abs_error = None if max_abs_error is None else float(max_abs_error)
         self.max_std_error = None if max_std_error is None else float(max_std_error)
@@ -141,6 +151,7 @@ class FlowCodec(Codec):
         self._layout: Layout | None = None
         self._scaler: Scaler | None = None
         self._col_std: np.ndarray | None = None
+        self._clip: tuple[np.ndarray, np.ndarray] | None = None  # decoded values are clipped to this range
         self._columns: list[str] | None = None
         self._history: dict[str, Any] = {}
         self._last: dict[str, Any] = {}
@@ -164,7 +175,16 @@ class FlowCodec(Codec):
         tr, va = split_train_val(x.shape[0], self.val_fraction, self.seed)
         device = common.resolve_device(self.device)
 
+        noise = self.train_noise
+
         def nll(model: Any, batch: Any) -> Any:
+            # Gaussian noise on the training batches keeps point masses (a value repeated thousands
+            # of times, as at a CFD inlet) from collapsing the density, which would blow up f^-1.
+            if noise > 0:
+                batch = batch + noise * torch.randn_like(batch)
+            return -model.log_prob(batch).mean()
+
+        def val_nll(model: Any, batch: Any) -> Any:
             return -model.log_prob(batch).mean()
 
         with torch_threads(self.threads), torch.random.fork_rng(devices=[]):
@@ -181,19 +201,30 @@ class FlowCodec(Codec):
                 patience=self.patience,
                 seed=self.seed,
                 progress=self.report_progress,
+                val_loss_fn=val_nll,
                 codec_id=self.codec_id,
             )
-        col_std = rows.astype(np.float64).std(axis=0)
+        r64 = rows.astype(np.float64)
+        std, lo, hi = r64.std(axis=0), r64.min(axis=0), r64.max(axis=0)
         if field:
-            col_std = np.full(layout.n_features, float(train.data.astype(np.float64).std()))
-        self._set_model(flow.cpu().eval(), layout, scaler, col_std)
+            std, lo, hi = (np.full(layout.n_features, f(r64)) for f in (np.std, np.min, np.max))
+        # Decoded values are clipped to the training range widened by half of it on each side: a
+        # code in a tail bin the flow never learned cannot decode to an absurd number.
+        margin = 0.5 * (hi - lo)
+        self._set_model(flow.cpu().eval(), layout, scaler, {"col_std": std, "lo": lo - margin, "hi": hi + margin})
         self._columns = list(train.columns) if layout.kind == "table" and train.columns else None
         self._history = {**history, "device": device, "log_columns": log_cols}
 
-    def _set_model(self, flow: Any, layout: Layout, scaler: Scaler, col_std: np.ndarray) -> None:
+    @property
+    def resolved_device(self) -> str:
+        """Where training ran (after fit) or would run: "cpu" or "cuda"."""
+        return str(self._history.get("device") or common.resolve_device(self.device))
+
+    def _set_model(self, flow: Any, layout: Layout, scaler: Scaler, stats: dict[str, np.ndarray]) -> None:
         self._flow = flow
         self._flow64 = copy.deepcopy(flow).double().eval()
-        self._layout, self._scaler, self._col_std = layout, scaler, col_std
+        self._layout, self._scaler = layout, scaler
+        self._col_std, self._clip = stats["col_std"], (stats["lo"], stats["hi"])
 
     # -- coding -------------------------------------------------------------------------------------
 
@@ -222,8 +253,10 @@ class FlowCodec(Codec):
         z = ndtri((codes.astype(np.float64) + 0.5) / float(1 << bits))
         with torch_threads(self.threads):
             y = run_batched(lambda t: self._flow64._transform.inverse(t)[0], z, torch.float64)
+        assert self._clip is not None
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._scaler.inverse(y).astype(dtype)
+            x = np.clip(np.nan_to_num(self._scaler.inverse(y), nan=0.0), *self._clip)
+        return x.astype(dtype)
 
     def _bound_per_column(self, rows: np.ndarray) -> np.ndarray | None:
         """The allowed error of every value of ``rows`` (broadcastable), or None without a bound."""
@@ -355,7 +388,14 @@ class FlowCodec(Codec):
 
         self._require()
         assert self._scaler is not None and self._col_std is not None
-        arrays = {**self._scaler.arrays(), "bound.col_std": self._col_std, **state_to_numpy(self._flow, "flow.")}
+        assert self._clip is not None
+        arrays = {
+            **self._scaler.arrays(),
+            "stats.col_std": self._col_std,
+            "stats.lo": self._clip[0],
+            "stats.hi": self._clip[1],
+            **state_to_numpy(self._flow, "flow."),
+        }
         return common.pack_state(self.codec_id, part, arrays, {**self._arch(), **meta})
 
     def save_state(self) -> bytes:
@@ -380,12 +420,12 @@ class FlowCodec(Codec):
         if layout.kind == "field" and list(layout.tile or ()) != self.tile:
             raise CodecError(f"flow model state was fitted with tile={list(layout.tile or ())}, not {self.tile}")
         scaler = Scaler.from_arrays(arrays, layout.n_features)
-        col_std = arrays.get("bound.col_std")
-        if col_std is None or col_std.shape != (layout.n_features,):
-            raise CodecError("flow model state is not valid: the column standard deviations are missing")
+        stats = {k: arrays.get(f"stats.{k}") for k in ("col_std", "lo", "hi")}
+        if any(v is None or v.shape != (layout.n_features,) for v in stats.values()):
+            raise CodecError("flow model state is not valid: the column statistics are missing or misshapen")
         flow = _build_flow(layout.n_features, self.layers, self.hidden, self.num_blocks)
         load_numpy_state(flow, arrays, "flow.", "flow model state")
-        self._set_model(flow.eval(), layout, scaler, col_std.astype(np.float64))
+        self._set_model(flow.eval(), layout, scaler, {k: v.astype(np.float64) for k, v in stats.items()})
         self._columns = meta.get("columns")
         self._history = dict(meta.get("history") or {})
 
