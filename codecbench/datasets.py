@@ -78,6 +78,18 @@ def _cfg_err(source: str, name: str | None, field: str | None, msg: str) -> Conf
     return ConfigError(f"{where}: {msg}")
 
 
+def escapes_search_path(filename: str) -> bool:
+    """Whether a registry ``file`` name could point outside the directory it is looked up in:
+    absolute (POSIX or Windows, drive letters included), ``~``-relative, or with a ``..`` part."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    win = PureWindowsPath(filename)
+    posix = PurePosixPath(filename.replace("\\", "/"))
+    return (
+        posix.is_absolute() or bool(win.drive) or win.is_absolute() or filename.startswith("~") or ".." in posix.parts
+    )
+
+
 def _is_hex(s: Any, n: int) -> bool:
     return isinstance(s, str) and len(s) == n and all(c in "0123456789abcdefABCDEF" for c in s)
 
@@ -131,6 +143,14 @@ def validate_entry(name: str, entry: Any, source: str = "<registry>") -> dict[st
     if "file" in e:
         if not e["file"]:
             raise _cfg_err(source, name, "file", "must name a file")
+        if escapes_search_path(e["file"]):
+            raise _cfg_err(
+                source,
+                name,
+                "file",
+                f"{e['file']!r} must be a relative name without '..' (it is looked up in the directories of "
+                f"${ENV_DATA_PATH} and the cache, and downloaded into the cache); put the file in one of those",
+            )
         if "sha256" not in e and "md5" not in e:
             raise _cfg_err(
                 source, name, "sha256", "a file entry needs its sha256 (or md5 where only that is published)"
