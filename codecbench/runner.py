@@ -125,7 +125,10 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"run config {p}: cannot read it ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"run config {p}: not valid YAML ({exc})") from exc
+        mark = getattr(exc, "problem_mark", None)
+        pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"run config {p}: not valid YAML{pos}: {problem}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"run config {p}: expected a mapping with 'codecs' and 'datasets'")
     allowed = {
@@ -148,7 +151,98 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     for i, c in enumerate(data.get("codecs", []) or []):
         if not isinstance(c, str | dict) or (isinstance(c, dict) and "id" not in c):
             raise ConfigError(f"run config {p}: codecs[{i}] must be a codec id or a mapping with an 'id'")
+    _validate_file_config(p, data)
     return data
+
+
+def _validate_file_config(p: Path, data: dict[str, Any]) -> None:
+    """Check a run config's values before anything runs; errors name the file, the entry and the field."""
+    from codecbench.datasets import get_registry
+
+    where = f"run config {p}"
+    checks = {
+        "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+        "repeats": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "an integer >= 1"),
+        "test_fraction": (
+            lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < 1,
+            "a number between 0 and 1",
+        ),
+        "measure_on": (lambda v: v in ("auto", "test"), "'auto' or 'test'"),
+        "fit_on": (lambda v: v is None or isinstance(v, str), "a dataset name"),
+        "device": (lambda v: v is None or isinstance(v, str), "'auto', 'cpu' or 'cuda'"),
+    }
+    for key, (ok, what) in checks.items():
+        if key in data and not ok(data[key]):
+            raise ConfigError(f"{where}: field {key!r} must be {what}, not {data[key]!r}")
+    registry = get_registry()
+    for i, name in enumerate(data.get("datasets") or []):
+        if not isinstance(name, str) or name not in registry:
+            raise ConfigError(
+                f"{where}: datasets[{i}]: unknown dataset {name!r}; `codecbench list datasets` shows them"
+            )
+    dsp = data.get("dataset_params")
+    if dsp is not None:
+        if not isinstance(dsp, dict) or not all(isinstance(v, dict) for v in dsp.values()):
+            raise ConfigError(f"{where}: field 'dataset_params' must be a mapping of dataset name -> {{param: value}}")
+        for name, params in dsp.items():
+            if name not in registry:
+                raise ConfigError(f"{where}: dataset_params names unknown dataset {name!r}")
+            try:
+                check_dataset_params(name, registry[name], params)
+            except CodecbenchError as exc:
+                raise ConfigError(f"{where}: dataset_params[{name!r}]: {exc}") from None
+    for i, c in enumerate(data.get("codecs") or []):
+        cfg = {"id": c} if isinstance(c, str) else {k: v for k, v in c.items() if k != "sweep"}
+        entry = f"{where}: codecs[{i}] ({cfg['id']})"
+        sweep = c.get("sweep", {}) if isinstance(c, dict) else {}
+        if not isinstance(sweep, dict) or not all(isinstance(v, list) and v for v in sweep.values()):
+            raise ConfigError(f"{entry}, field 'sweep': must be a mapping param -> non-empty list of values")
+        try:
+            cls = get_codec_class(cfg["id"])
+        except CodecbenchError as exc:
+            raise ConfigError(f"{entry}: {exc}") from None
+        trials = [(k, {"id": cfg["id"], k: v}) for k, v in cfg.items() if k != "id"]
+        trials += [(f"sweep.{k}", {"id": cfg["id"], k: v}) for k, vs in sweep.items() for v in vs]
+        for field_name, trial in trials:  # one parameter at a time, so the error can name it
+            try:
+                cls.from_config(trial)
+            except CodecbenchError as exc:
+                raise ConfigError(f"{entry}, field {field_name!r}: {exc}") from None
+        try:
+            cls.from_config(cfg)
+        except CodecbenchError as exc:
+            raise ConfigError(f"{entry}: {exc}") from None
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int) if isinstance(default, int) else isinstance(value, int | float)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list | tuple)
+    return True
+
+
+def check_dataset_params(name: str, entry: dict[str, Any], params: dict[str, Any]) -> None:
+    """Refuse a dataset parameter the entry does not have, or a value of another type than its default."""
+    from codecbench.datasets import _allowed_params
+
+    allowed = _allowed_params(entry)
+    for key, value in params.items():
+        if key not in allowed:
+            listing = ", ".join(f"{k}={v!r}" for k, v in allowed.items()) or "none"
+            raise ConfigError(f"dataset {name!r} has no parameter {key!r}; its parameters (with defaults): {listing}")
+        if not _same_kind(allowed[key], value):
+            kinds = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+            want = kinds.get(type(allowed[key]), "a list" if isinstance(allowed[key], list | tuple) else "a value")
+            raise ConfigError(
+                f"dataset {name!r}, parameter {key!r}: expected {want} (default {allowed[key]!r}), not {value!r}"
+            )
 
 
 def build_tasks(
@@ -189,6 +283,9 @@ def build_tasks(
     for owner in list(sets):
         if owner in registry:
             ds_params.setdefault(owner, {}).update(sets.pop(owner))
+    for name, params in ds_params.items():
+        if name in registry:
+            check_dataset_params(name, registry[name], params)  # before anything runs, not task by task
     specs = [parse_spec(c) for c in (codecs if codecs is not None else builtin_codec_ids())]
     codec_ids = {s["id"] for s in specs}
     for owner in list(sets) + list(sweeps):
