@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import Codec, CodecbenchError, CodecError, ConfigError
+from codecbench.codec import Codec, CodecbenchError, CodecError, ConfigError, PluginError
 from codecbench.container import compress, decompress
 from codecbench.dataset import Dataset
 from codecbench.metrics import bits_equal, count_bit_differences, error_metrics, exact_metrics, size_metrics
-from codecbench.plugins import get_codec, get_codec_class, parse_spec
+from codecbench.plugins import available, get_codec, get_codec_class, parse_spec
 from codecbench.results import RECORD_VERSION, RecordStore, write_run_file
 from codecbench.timing import measure, time_once
 
@@ -299,9 +299,20 @@ def build_tasks(
     if chunk_bytes is not None and chunk_bytes < 1:
         raise ConfigError("--chunk-bytes must be a positive number of bytes")
     configs: list[dict[str, Any]] = []
+    learned: dict[str, bool] = {}
     for spec in specs:
-        cls = get_codec_class(spec["id"])
         base = {**spec, **sets.get(spec["id"], {})}
+        try:
+            cls = get_codec_class(spec["id"])
+        except PluginError:
+            if spec["id"] not in available():
+                raise  # an unknown id is a mistake in the command: say so before anything runs
+            # Registered but broken (fails to import, incompatible): its tasks become failed
+            # records that carry the plugin's error, and the rest of the run goes on.
+            learned[spec["id"]] = False
+            configs.extend(expand(base, sweeps.get(spec["id"], {})))
+            continue
+        learned[spec["id"]] = bool(cls.learned)
         sweep = dict(cls.default_sweep) if sweep_default else {}
         sweep.update(sweeps.get(spec["id"], {}))
         for cfg in expand(base, sweep):
@@ -310,9 +321,9 @@ def build_tasks(
     tasks: list[Task] = []
     for name in datasets:
         for cfg in configs:
-            cls = get_codec_class(cfg["id"])
-            n_rep = repeats if cls.learned else 1
-            if fit_on and cls.learned and fit_on != name:
+            is_learned = learned[cfg["id"]]
+            n_rep = repeats if is_learned else 1
+            if fit_on and is_learned and fit_on != name:
                 if not _same_columns(fit_on, name, ds_params):
                     continue
             for r in range(n_rep):
@@ -325,8 +336,8 @@ def build_tasks(
                         repeat=r,
                         test_fraction=test_fraction,
                         measure_on=measure_on,
-                        fit_on=fit_on if cls.learned else None,
-                        device=device if cls.learned else None,
+                        fit_on=fit_on if is_learned else None,
+                        device=device if is_learned else None,
                         refit=refit,
                         chunk_bytes=chunk_bytes,
                     )

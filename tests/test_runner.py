@@ -81,6 +81,7 @@ def misbehaving(tmp_path, monkeypatch):
             "cb-liar": "cb_misbehaving:Liar",
             "cb-wrongshape": "cb_misbehaving:WrongShape",
             "cb-hangs": "cb_misbehaving:Hangs",
+            "cb-broken": "cb_missing_module:Codec",
         },
     )
     yield
@@ -251,3 +252,11 @@ def test_codec_list_option_keeps_json_specs_whole():
         'numcodecs:{"id": "zlib", "level": 1}',
     ]
     assert _split_list(None) is None
+
+
+def test_plugin_that_fails_to_import_gives_failed_records(tmp_path, misbehaving):
+    df = codecbench.run(["cb-broken", "zstd"], sets=SMALL, out=tmp_path / "r")
+    broken = df[df["codec"] == "cb-broken"]
+    assert len(broken) == 2 and (broken["status"] == "failed").all()
+    assert broken["error"].str.contains("cannot be imported").all()
+    assert (df[df["codec"] == "zstd"]["status"] == "ok").all()
