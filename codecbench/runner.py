@@ -141,6 +141,7 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         "fit_on",
         "device",
         "dataset_params",
+        "sweep_default",
     }
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -168,6 +169,7 @@ def _validate_file_config(p: Path, data: dict[str, Any]) -> None:
             "a number between 0 and 1",
         ),
         "measure_on": (lambda v: v in ("auto", "test"), "'auto' or 'test'"),
+        "sweep_default": (lambda v: isinstance(v, bool), "true or false"),
         "fit_on": (lambda v: v is None or isinstance(v, str), "a dataset name"),
         "device": (lambda v: v is None or isinstance(v, str), "'auto', 'cpu' or 'cuda'"),
     }
@@ -713,6 +715,7 @@ def run(
         measure_on = file_cfg.get("measure_on", measure_on)
         fit_on = file_cfg.get("fit_on", fit_on)
         device = file_cfg.get("device", device)
+        sweep_default = sweep_default or bool(file_cfg.get("sweep_default", False))
     if measure_on not in ("auto", "test"):
         raise ConfigError(f"measure_on must be 'auto' or 'test', not {measure_on!r}")
     tasks = build_tasks(
