@@ -17,8 +17,17 @@ from codecbench import CodecError, Dataset, PayloadError, compress, decompress  
 
 pytestmark = pytest.mark.slow
 
-SMALL_AE = {"hidden": [32, 16], "epochs": 12, "batch_size": 128, "lr": 3e-3, "patience": 12}
-SMALL_FLOW = {"layers": 2, "hidden": 16, "num_blocks": 1, "epochs": 4, "batch_size": 256, "lr": 3e-3}
+# min_epoch_steps=1: an epoch is one pass, as these tests count on (the default stretches small sets)
+SMALL_AE = {"hidden": [32, 16], "epochs": 12, "batch_size": 128, "lr": 3e-3, "patience": 12, "min_epoch_steps": 1}
+SMALL_FLOW = {
+    "layers": 2,
+    "hidden": 16,
+    "num_blocks": 1,
+    "epochs": 4,
+    "batch_size": 256,
+    "lr": 3e-3,
+    "min_epoch_steps": 1,
+}
 
 
 def _jets(n: int = 3000, seed: int = 1) -> Dataset:
@@ -317,7 +326,7 @@ def test_non_finite_input_is_refused_naming_the_column(codec_id, jets):
     train = jets[0]
     data = train.data.copy()
     data[5, 2] = np.nan
-    codec = codecbench.get_codec({"id": codec_id, "epochs": 1})
+    codec = codecbench.get_codec({"id": codec_id, "epochs": 1, "min_epoch_steps": 1})
     with pytest.raises(CodecError, match="'phi'"):
         codec.fit(Dataset("bad", data, train.columns))
     with pytest.raises(CodecError, match="not fitted"):
@@ -361,6 +370,13 @@ def test_configs_are_json_and_learned_attributes():
         assert {"seed", "device", "epochs", "patience"} <= set(config)
     assert codecbench.get_codec("flow").default_sweep == {"bits": list(range(8, 21))}
     assert "latent_dim" in codecbench.get_codec("sae").default_sweep
+
+
+def test_small_training_sets_get_min_epoch_steps(jets):
+    train = Dataset("tiny", jets[0].data[:300], jets[0].columns)
+    codec = codecbench.get_codec({"id": "ae", **SMALL_AE, "epochs": 2, "batch_size": 90, "min_epoch_steps": 9})
+    codec.fit(train)  # 270 training rows: 3 steps per pass, so 3 passes make an epoch of 9 steps
+    assert codec._history["passes_per_epoch"] == 3 and codec.report_extras()["epochs_run"] == 2
 
 
 def test_progress_is_reported_per_epoch(jets):

@@ -11,8 +11,8 @@ from codecbench.testing import CodecConformance  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-TINY = {"hidden": [16], "epochs": 2, "batch_size": 128}
-TINY_FLOW = {"layers": 1, "hidden": 8, "num_blocks": 1, "epochs": 2, "batch_size": 128}
+TINY = {"hidden": [16], "epochs": 2, "batch_size": 128, "min_epoch_steps": 1}
+TINY_FLOW = {"layers": 1, "hidden": 8, "num_blocks": 1, "epochs": 2, "batch_size": 128, "min_epoch_steps": 1}
 
 
 class TestAEConformance(CodecConformance):

@@ -44,7 +44,8 @@ class AECodec(Codec):
     ``batch_norm``; ``norm`` ("minmax": per-column min-max; "custom": log(x + c) on positive
     heavy-tailed columns, then min-max); ``latent_bits`` (16 float16, 32 float32, 8 to 14 uniform
     integers); ``tile`` (fields only); ``epochs``, ``batch_size``, ``lr``, ``patience`` (early
-    stopping), ``val_fraction``; ``seed``; ``device`` ("auto", "cpu", "cuda": where training
+    stopping), ``min_epoch_steps`` (an epoch cycles through a small training set until it has made
+    this many optimizer steps), ``val_fraction``; ``seed``; ``device`` ("auto", "cpu", "cuda": where training
     runs; encoding and decoding run on the CPU so a payload decodes identically anywhere);
     ``threads`` (torch CPU threads, 0 = torch's default; 1 is fastest for these small networks).
     """
@@ -72,6 +73,7 @@ class AECodec(Codec):
         batch_size: int = 512,
         lr: float = 1e-3,
         patience: int = 6,
+        min_epoch_steps: int = 100,
         val_fraction: float = 0.1,
         zstd_level: int = 3,
         seed: int = 0,
@@ -92,7 +94,12 @@ class AECodec(Codec):
         common.check_choice(cid, "latent_bits", latent_bits, LATENT_BITS)
         common.check_choice(cid, "device", device, ("auto", "cpu", "cuda"))
         common.check_choice(cid, "batch_norm", batch_norm, (True, False))
-        for name, value in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
+        for name, value in (
+            ("epochs", epochs),
+            ("batch_size", batch_size),
+            ("patience", patience),
+            ("min_epoch_steps", min_epoch_steps),
+        ):
             common.check_positive_int(cid, name, value)
         common.check_positive_int(cid, "seed", seed, minimum=0)
         common.check_positive_int(cid, "threads", threads, minimum=0)
@@ -112,6 +119,7 @@ class AECodec(Codec):
         self.batch_size = batch_size
         self.lr = float(lr)
         self.patience = patience
+        self.min_epoch_steps = min_epoch_steps
         self.val_fraction = float(val_fraction)
         self.zstd_level = zstd_level
         self.seed = seed
@@ -166,6 +174,7 @@ class AECodec(Codec):
                 torch.from_numpy(x[va]).to(device),
                 epochs=self.epochs,
                 batch_size=self.batch_size,
+                min_epoch_steps=self.min_epoch_steps,
                 lr=self.lr,
                 patience=self.patience,
                 seed=self.seed,
@@ -402,7 +411,16 @@ class AECodec(Codec):
             "train_latent_min": self._lo.tolist(),  # type: ignore[union-attr]
             "train_latent_max": self._hi.tolist(),  # type: ignore[union-attr]
         }
-        for key in ("epochs_run", "best_epoch", "best_val_loss", "final_lr", "stopped_early", "device", "log_columns"):
+        for key in (
+            "epochs_run",
+            "best_epoch",
+            "best_val_loss",
+            "final_lr",
+            "stopped_early",
+            "device",
+            "log_columns",
+            "passes_per_epoch",
+        ):
             if key in self._history:
                 out[key] = self._history[key]
         out.update(self._last)

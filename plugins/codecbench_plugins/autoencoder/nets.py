@@ -112,6 +112,7 @@ def train_loop(
     *,
     epochs: int,
     batch_size: int,
+    min_epoch_steps: int = 1,
     lr: float,
     patience: int,
     seed: int,
@@ -122,7 +123,10 @@ def train_loop(
     """Adam + ReduceLROnPlateau (factor 0.5, min lr 1e-6) + early stopping on the validation loss.
 
     ``loss_fn(model, batch)`` is the training objective; ``val_loss_fn`` (default ``loss_fn``) is
-    what early stopping watches. The best epoch's weights are restored at the end. Calls
+    what early stopping watches. An epoch is one pass over the training rows, or as many passes
+    (each freshly shuffled) as make at least ``min_epoch_steps`` optimizer steps, so a small dataset
+    still gets enough steps per epoch for the schedule and early stopping to mean something.
+    The best epoch's weights are restored at the end. Calls
     ``progress(epoch, epochs, loss=..., val_loss=...)`` once per epoch. Returns the history.
     """
     val_loss_fn = val_loss_fn or loss_fn
@@ -145,10 +149,11 @@ def train_loop(
     epoch = 0
     for epoch in range(1, epochs + 1):
         model.train()
-        perm = torch.randperm(n, generator=gen).to(train_x.device)
+        passes = max(1, math.ceil(min_epoch_steps * batch_size / n))
+        perm = torch.cat([torch.randperm(n, generator=gen) for _ in range(passes)]).to(train_x.device)
         total = 0.0
         count = 0
-        for start in range(0, n, batch_size):
+        for start in range(0, perm.numel(), batch_size):
             idx = perm[start : start + batch_size]
             if idx.numel() < 2 and n >= 2:  # batch norm cannot train on one row
                 continue
@@ -194,6 +199,7 @@ def train_loop(
         "final_lr": opt.param_groups[0]["lr"],
         "train_s": time.perf_counter() - t0,
         "n_train": int(n),
+        "passes_per_epoch": max(1, math.ceil(min_epoch_steps * batch_size / n)),
         "n_val": int(val_x.shape[0]),
     }
 

@@ -63,7 +63,8 @@ class FlowCodec(Codec):
     """Masked autoregressive flow + normal-CDF quantizer (see the module docstring).
 
     Parameters: ``bits`` (8 to 20, default 13); ``layers``, ``hidden``, ``num_blocks`` (the flow);
-    ``epochs``, ``batch_size``, ``lr``, ``patience``, ``val_fraction``, ``train_noise`` (training); at most one of
+    ``epochs``, ``batch_size``, ``lr``, ``patience``, ``min_epoch_steps``, ``val_fraction``,
+    ``train_noise`` (training); at most one of
     ``max_rel_error``, ``max_abs_error``, ``max_std_error`` (escapes; None: no bound);
     ``tile`` (fields); ``zstd_level``; ``seed``; ``device`` ("auto", "cpu", "cuda": training only);
     ``threads`` (torch CPU threads, 0 = torch's default).
@@ -86,6 +87,7 @@ class FlowCodec(Codec):
         batch_size: int = 512,
         lr: float = 1e-3,
         patience: int = 6,
+        min_epoch_steps: int = 100,
         val_fraction: float = 0.1,
         train_noise: float = 1e-3,
         max_rel_error: float | None = None,
@@ -107,6 +109,7 @@ class FlowCodec(Codec):
             ("epochs", epochs),
             ("batch_size", batch_size),
             ("patience", patience),
+            ("min_epoch_steps", min_epoch_steps),
         ):
             common.check_positive_int(cid, name, value)
         common.check_positive_int(cid, "seed", seed, minimum=0)
@@ -136,6 +139,7 @@ class FlowCodec(Codec):
         self.batch_size = batch_size
         self.lr = float(lr)
         self.patience = patience
+        self.min_epoch_steps = min_epoch_steps
         self.val_fraction = float(val_fraction)
         self.train_noise = float(train_noise)
         self.max_rel_error = None if max_rel_error is None else float(max_rel_error)
@@ -197,6 +201,7 @@ class FlowCodec(Codec):
                 torch.from_numpy(x[va]).to(device),
                 epochs=self.epochs,
                 batch_size=self.batch_size,
+                min_epoch_steps=self.min_epoch_steps,
                 lr=self.lr,
                 patience=self.patience,
                 seed=self.seed,
@@ -443,7 +448,16 @@ class FlowCodec(Codec):
         if self._flow is None:
             return {}
         out: dict[str, Any] = {"bits": self.bits, "bound": self.declared_bound()}
-        for key in ("epochs_run", "best_epoch", "best_val_loss", "final_lr", "stopped_early", "device", "log_columns"):
+        for key in (
+            "epochs_run",
+            "best_epoch",
+            "best_val_loss",
+            "final_lr",
+            "stopped_early",
+            "device",
+            "log_columns",
+            "passes_per_epoch",
+        ):
             if key in self._history:
                 out[key] = self._history[key]
         out.update(self._last)
