@@ -93,8 +93,7 @@ def _single(codec_id: str) -> metadata.EntryPoint:
         close = difflib.get_close_matches(codec_id, available(), n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise PluginError(
-            f"no codec named {codec_id!r} is installed{hint} "
-            f"(installed: {', '.join(available()) or 'none'})"
+            f"no codec named {codec_id!r} is installed{hint} (installed: {', '.join(available()) or 'none'})"
         )
     if len(eps) > 1:
         owners = "; ".join(f"{_dist_of(ep)[0]} ({ep.value})" for ep in eps)
