@@ -246,6 +246,12 @@ def test_flow_extras(flow, jets):
     assert np.isfinite(ex["test_nll"]) and ex["escapes"] == 0
     assert ex["log_columns"] == ["pt", "mass"]
     json.dumps(ex)
+    # the decoder state holds the learned tensors only: MADE masks are rebuilt from the config
+    from codecbench_plugins.autoencoder.common import unpack_state
+
+    arrays, _ = unpack_state("flow", flow.save_state(), "decoder")
+    assert not [k for k in arrays if k.endswith((".mask", ".degrees"))]
+    assert any(k.endswith("_permutation") for k in arrays)  # random permutations are learned state
 
 
 # -- state: fresh decoder, aux bytes, invalid blobs, cache ------------------------------------------

@@ -59,6 +59,12 @@ def _build_flow(n_features: int, layers: int, hidden: int, num_blocks: int) -> A
     return Flow(CompositeTransform(transforms), StandardNormal([n_features]))
 
 
+def _learned_tensors(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The flow's state without the MADE masks and degrees: the architecture fixes them (no random
+    masks), so the decoder rebuilds them and ``aux_nbytes`` does not count them twice the weights' size."""
+    return {k: v for k, v in arrays.items() if not k.endswith((".mask", ".degrees"))}
+
+
 class FlowCodec(Codec):
     """Masked autoregressive flow + normal-CDF quantizer (see the module docstring).
 
@@ -399,7 +405,7 @@ class FlowCodec(Codec):
             "stats.col_std": self._col_std,
             "stats.lo": self._clip[0],
             "stats.hi": self._clip[1],
-            **state_to_numpy(self._flow, "flow."),
+            **_learned_tensors(state_to_numpy(self._flow, "flow.")),
         }
         return common.pack_state(self.codec_id, part, arrays, {**self._arch(), **meta})
 
@@ -412,7 +418,7 @@ class FlowCodec(Codec):
         return self._blob("fitted", {"history": self._history})
 
     def _restore(self, blob: bytes, part: str) -> None:
-        from codecbench_plugins.autoencoder.nets import load_numpy_state
+        from codecbench_plugins.autoencoder.nets import load_numpy_state, state_to_numpy
 
         arrays, meta = common.unpack_state(self.codec_id, blob, part)
         common.check_meta_matches(
@@ -429,7 +435,10 @@ class FlowCodec(Codec):
         if any(v is None or v.shape != (layout.n_features,) for v in stats.values()):
             raise CodecError("flow model state is not valid: the column statistics are missing or misshapen")
         flow = _build_flow(layout.n_features, self.layers, self.hidden, self.num_blocks)
-        load_numpy_state(flow, arrays, "flow.", "flow model state")
+        fixed = {k: v for k, v in state_to_numpy(flow, "flow.").items() if k not in _learned_tensors({k: v})}
+        if set(fixed) & set(arrays):
+            raise CodecError("flow model state is not valid: it holds the MADE masks, which are never saved")
+        load_numpy_state(flow, {**arrays, **fixed}, "flow.", "flow model state")
         self._set_model(flow.eval(), layout, scaler, {k: v.astype(np.float64) for k, v in stats.items()})
         self._columns = meta.get("columns")
         self._history = dict(meta.get("history") or {})
