@@ -410,11 +410,15 @@ def _resolve_config(task: Task, ds: Dataset) -> dict[str, Any]:
 
 
 def _setting(cls: type[Codec], config: dict[str, Any]) -> str:
-    defaults = cls.param_defaults()
+    """The parameters that differ from the codec's defaults, as ``k=v,...`` ("" at the defaults).
+
+    Compared in their JSON form, so a tuple default and the list it becomes in a config are equal.
+    """
+    defaults = {k: json.dumps(v, default=str) for k, v in cls.param_defaults().items()}
     parts = [
         f"{k}={json.dumps(v) if not isinstance(v, str) else v}"
         for k, v in config.items()
-        if k not in ("id", "columns", "device") and defaults.get(k, object()) != v
+        if k not in ("id", "columns", "device") and defaults.get(k) != json.dumps(v, default=str)
     ]
     return ",".join(parts)
 

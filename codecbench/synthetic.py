@@ -58,8 +58,8 @@ def synthetic_jets(
 
 def synthetic_cfd(
     n_steps: int = 60,
-    nx: int = 64,
-    ny: int = 64,
+    nx: int = 60,
+    ny: int = 60,
     seed: int = 0,
     u_inf: float = 1.0,
     noise: float = 0.002,

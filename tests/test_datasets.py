@@ -135,13 +135,13 @@ def test_generators_are_seeded() -> None:
     assert load_dataset("jets-synthetic").data.shape == (100_000, 4)
     f1 = load_dataset("cfd-synthetic", n_steps=5)
     f2 = load_dataset("cfd-synthetic", n_steps=5, seed=3)
-    assert f1.data.shape == (5, 64, 64) and not np.array_equal(f1.data, f2.data)
+    assert f1.data.shape == (5, 60, 60) and not np.array_equal(f1.data, f2.data)
 
 
 def test_cfd_synthetic_is_a_moving_flow_with_vortices() -> None:
     ds = load_dataset("cfd-synthetic")
     assert ds.kind == "field" and ds.columns is None
-    assert ds.data.shape == (60, 64, 64) and ds.data.dtype == np.float32
+    assert ds.data.shape == (60, 60, 60) and ds.data.dtype == np.float32
     u = ds.data
     assert np.isfinite(u).all()
     assert 0.8 < float(u[:, :, 0].mean()) < 1.1  # free stream at the inlet

@@ -260,3 +260,15 @@ def test_plugin_that_fails_to_import_gives_failed_records(tmp_path, misbehaving)
     assert len(broken) == 2 and (broken["status"] == "failed").all()
     assert broken["error"].str.contains("cannot be imported").all()
     assert (df[df["codec"] == "zstd"]["status"] == "ok").all()
+
+
+def test_setting_names_only_parameters_that_differ_from_defaults():
+    from codecbench.plugins import get_codec_class
+    from codecbench.runner import _setting
+
+    cls = get_codec_class("blosc")
+    assert _setting(cls, {"id": "blosc", "cname": "zstd", "clevel": 5, "shuffle": "bit"}) == "shuffle=bit"
+    pytest.importorskip("torch")
+    ae = get_codec_class("ae")
+    cfg = codecbench.get_codec({"id": "ae", "latent_dim": 2}).get_config()  # tuple defaults become lists
+    assert _setting(ae, cfg) == "latent_dim=2"
