@@ -304,6 +304,23 @@ def test_invalid_state_blobs_are_refused(name, request):
         mismatched.load_state(good)
 
 
+def test_flow_state_with_masks_from_older_versions_still_loads(flow, jets):
+    from codecbench_plugins.autoencoder.common import pack_state, unpack_state
+    from codecbench_plugins.autoencoder.nets import state_to_numpy
+
+    arrays, meta = unpack_state("flow", flow.save_state(), "decoder")
+    meta = {k: v for k, v in meta.items() if k not in ("format", "version", "codec", "part")}
+    masks = {k: v for k, v in state_to_numpy(flow._flow, "flow.").items() if k.endswith((".mask", ".degrees"))}
+    payload = compress(flow, jets[1].data)
+    old = codecbench.get_codec(flow.get_config())
+    old.load_state(pack_state("flow", "decoder", {**arrays, **masks}, meta))
+    assert np.array_equal(decompress(old, payload), decompress(flow, payload))
+    key = next(k for k in masks if k.endswith(".mask"))
+    tampered = {**arrays, **masks, key: 1.0 - masks[key]}
+    with pytest.raises(CodecError, match="does not match the architecture"):
+        old.load_state(pack_state("flow", "decoder", tampered, meta))
+
+
 def test_corrupted_body_is_a_payload_error(flow, ae, jets):
     for codec in (flow, ae):
         body = codec.encode(jets[1].data)

@@ -436,8 +436,9 @@ class FlowCodec(Codec):
             raise CodecError("flow model state is not valid: the column statistics are missing or misshapen")
         flow = _build_flow(layout.n_features, self.layers, self.hidden, self.num_blocks)
         fixed = {k: v for k, v in state_to_numpy(flow, "flow.").items() if k not in _learned_tensors({k: v})}
-        if set(fixed) & set(arrays):
-            raise CodecError("flow model state is not valid: it holds the MADE masks, which are never saved")
+        for k in set(fixed) & set(arrays):  # states written before the masks were left out still load
+            if not np.array_equal(arrays[k], fixed[k]):
+                raise CodecError(f"flow model state is not valid: its MADE mask {k!r} does not match the architecture")
         load_numpy_state(flow, {**arrays, **fixed}, "flow.", "flow model state")
         self._set_model(flow.eval(), layout, scaler, {k: v.astype(np.float64) for k, v in stats.items()})
         self._columns = meta.get("columns")
