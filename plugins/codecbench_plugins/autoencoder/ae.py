@@ -411,17 +411,6 @@ class AECodec(Codec):
             "train_latent_min": self._lo.tolist(),  # type: ignore[union-attr]
             "train_latent_max": self._hi.tolist(),  # type: ignore[union-attr]
         }
-        for key in (
-            "epochs_run",
-            "best_epoch",
-            "best_val_loss",
-            "final_lr",
-            "stopped_early",
-            "device",
-            "log_columns",
-            "passes_per_epoch",
-        ):
-            if key in self._history:
-                out[key] = self._history[key]
+        out.update(common.history_extras(self._history))
         out.update(self._last)
         return out

@@ -287,6 +287,18 @@ STATE_FORMAT = "codecbench-learned-state"
 STATE_VERSION = 1
 
 
+#: Training-history keys a learned codec reports in its record's ``extras``.
+HISTORY_KEYS = (
+    "epochs_run", "best_epoch", "best_val_loss", "final_lr", "stopped_early", "device", "log_columns",
+    "passes_per_epoch",
+)  # fmt: skip
+
+
+def history_extras(history: dict[str, Any]) -> dict[str, Any]:
+    """The reportable part of a training history (see ``HISTORY_KEYS``)."""
+    return {k: history[k] for k in HISTORY_KEYS if k in history}
+
+
 def pack_state(codec_id: str, part: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> bytes:
     """A safetensors blob of ``arrays`` with ``meta`` (JSON) in its header; ``part`` is "decoder" or "fitted"."""
     from safetensors.numpy import save

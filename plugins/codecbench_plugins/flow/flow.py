@@ -458,17 +458,6 @@ class FlowCodec(Codec):
         if self._flow is None:
             return {}
         out: dict[str, Any] = {"bits": self.bits, "bound": self.declared_bound()}
-        for key in (
-            "epochs_run",
-            "best_epoch",
-            "best_val_loss",
-            "final_lr",
-            "stopped_early",
-            "device",
-            "log_columns",
-            "passes_per_epoch",
-        ):
-            if key in self._history:
-                out[key] = self._history[key]
+        out.update(common.history_extras(self._history))
         out.update(self._last)
         return out
