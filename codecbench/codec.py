@@ -76,6 +76,9 @@ class Codec(abc.ABC):
     - ``encode_params`` (default empty): parameters of a learned codec that do not change what
       ``fit`` learns (a quantizer's bits, an error bound): settings that differ only in these share
       one fitted model in the model cache, so a sweep over them trains once;
+    - ``requires`` (default empty): modules the codec needs at run time but imports lazily (for
+      example ``("torch",)``); the registry refuses to load the codec when one is missing, so
+      ``list codecs`` shows the extra to install and a run never starts it half-working;
     - ``contract_version``: the major version of this contract the codec was written for.
     """
 
@@ -84,6 +87,7 @@ class Codec(abc.ABC):
     learned: ClassVar[bool] = False
     default_sweep: ClassVar[dict[str, list[Any]]] = {}
     encode_params: ClassVar[tuple[str, ...]] = ()
+    requires: ClassVar[tuple[str, ...]] = ()
     contract_version: ClassVar[int] = CONTRACT_VERSION
 
     def fit(self, train: Dataset) -> None:  # noqa: B027 - optional hook, deliberately empty

@@ -138,8 +138,26 @@ def get_codec_class(codec_id: str) -> type[Codec]:
             f"entry point {codec_id!r} ({ep.value}) points at a class whose codec_id is "
             f"{getattr(cls, 'codec_id', None)!r}; the two must match"
         )
+    missing = [m for m in getattr(cls, "requires", ()) if not _importable(m)]
+    if missing:
+        # A plugin that imports its heavy dependencies lazily declares them in `requires`, so a
+        # missing one is reported here (and in `list codecs`), not in the middle of a run.
+        err = ImportError(f"No module named {missing[0]!r}")
+        raise PluginError(
+            f"codec {codec_id!r} needs {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+            f"not installed. Install what it needs: {_install_hint(ep)}"
+        ) from err
     _loaded[codec_id] = cls
     return cls
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def parse_spec(spec: str | dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 from plugin_helpers import install_plugin
 
 import codecbench
+import codecbench.runner
 from codecbench import ConfigError
 from codecbench.plugins import refresh
 from codecbench.results import iter_records
@@ -57,6 +58,16 @@ class WrongShape(Codec):
     def decode(self, payload):
         return np.frombuffer(payload, dtype=np.float32)[:-1]
 
+class NeedsMissing(Codec):
+    codec_id = "cb-needs-missing"
+    requires = ("numpy", "cb_definitely_not_installed")
+    def __init__(self):
+        pass
+    def encode(self, data):
+        return data.tobytes()
+    def decode(self, payload):
+        return payload
+
 class Hangs(Codec):
     codec_id = "cb-hangs"
     def __init__(self):
@@ -82,6 +93,7 @@ def misbehaving(tmp_path, monkeypatch):
             "cb-wrongshape": "cb_misbehaving:WrongShape",
             "cb-hangs": "cb_misbehaving:Hangs",
             "cb-broken": "cb_missing_module:Codec",
+            "cb-needs-missing": "cb_misbehaving:NeedsMissing [fast]",
         },
     )
     yield
@@ -272,3 +284,14 @@ def test_setting_names_only_parameters_that_differ_from_defaults():
     ae = get_codec_class("ae")
     cfg = codecbench.get_codec({"id": "ae", "latent_dim": 2}).get_config()  # tuple defaults become lists
     assert _setting(ae, cfg) == "latent_dim=2"
+
+
+def test_declared_requirements_are_checked_when_the_codec_loads(misbehaving):
+    from codecbench.plugins import describe
+
+    info = describe("cb-needs-missing")
+    assert info.status == "needs fast extra"
+    assert "needs cb_definitely_not_installed" in info.error and "cb-misbehaving[fast]" in info.error
+    assert "cb-needs-missing" not in codecbench.runner.builtin_codec_ids()
+    df = codecbench.run(["cb-needs-missing", "raw"], ["jets-synthetic"], sets=SMALL)
+    assert list(df["status"]) == ["failed", "ok"]

@@ -51,6 +51,7 @@ class AECodec(Codec):
     """
 
     codec_id = "ae"
+    requires = ("torch", "safetensors")
     lossless = False
     learned = True
     default_sweep = {"latent_dim": [1, 2, 3, 4]}

@@ -32,6 +32,7 @@ class BitroundCodec(Codec):
     """
 
     codec_id = "bitround"
+    requires = ("numcodecs",)
     lossless = False
     default_sweep = {"keepbits": list(range(4, 21))}
 

@@ -77,6 +77,7 @@ class FlowCodec(Codec):
     """
 
     codec_id = "flow"
+    requires = ("torch", "nflows", "scipy", "safetensors")
     lossless = False
     learned = True
     default_sweep = {"bits": list(range(8, 21))}
