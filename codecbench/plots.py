@@ -236,7 +236,7 @@ def _test_rows(n_rows: int, test_fraction: float, seed: int) -> np.ndarray:
 
 def _fit(codec: Any, config: dict[str, Any], train: Dataset) -> None:
     try:  # the runner's model cache: a record measured on this machine is not retrained
-        from codecbench.runner import _fit as cached_fit
+        from codecbench.runner import fit_cached as cached_fit
     except ImportError:  # pragma: no cover
         codec.fit(train)
         return

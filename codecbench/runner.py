@@ -453,7 +453,7 @@ def _model_key(config: dict[str, Any], train: Dataset, encode_params: tuple[str,
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def _fit(codec: Codec, config: dict[str, Any], train: Dataset, refit: bool) -> tuple[float, str]:
+def fit_cached(codec: Codec, config: dict[str, Any], train: Dataset, refit: bool = False) -> tuple[float, str]:
     """Fit (or load from the model cache) a learned codec; returns (fit seconds, "hit"|"miss"|"refit")."""
     from codecbench.results import atomic_write_text
 
@@ -570,7 +570,7 @@ def measure_task(task: Task, progress: Callable[..., None] | None = None) -> dic
                     train, _ = _load(task.fit_on, {}).split(task.test_fraction, task.seed)
                     measured, rec["split"], rec["split_info"] = ds, "all", None
                 stage = "fit"
-                rec["fit_s"], cache_state = _fit(codec, rec["config"], train, task.refit)
+                rec["fit_s"], cache_state = fit_cached(codec, rec["config"], train, task.refit)
                 rec["model_cache"] = cache_state
                 rec["fit_split_info"] = train.meta.get("split")
         rec["device"] = str(getattr(codec, "resolved_device", None) or rec["config"].get("device") or "cpu")

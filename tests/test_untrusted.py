@@ -287,7 +287,8 @@ def test_checksum_is_verified_before_the_file_is_parsed(tmp_path, marker, monkey
 def test_model_cache_checksum_is_verified_before_load_fitted(tmp_path, monkeypatch):
     """A cache blob whose sha256 differs from its metadata never reaches the codec's load_fitted."""
     from codecbench.dataset import Dataset
-    from codecbench.runner import _fit, model_cache_dir
+    from codecbench.runner import fit_cached as _fit
+    from codecbench.runner import model_cache_dir
 
     if "ae" not in LEARNED:
         pytest.skip("needs the ae codec (extra ml)")
