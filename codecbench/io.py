@@ -126,7 +126,7 @@ def _select_columns(item: ArrayItem, columns: list[str] | None, where: str) -> A
         raise DatasetError(
             f"{where}: --columns selects columns of a table, but {item.name!r} has shape {item.data.shape}"
         )
-    from codecbench.datasets import _select_names
+    from codecbench.loaders import select_names as _select_names
 
     names = _select_names(columns, item.columns, Path(where), "column")
     idx = [item.columns.index(n) for n in names]
@@ -281,7 +281,7 @@ def _root_counter(path: Path, tree: str, branch: str) -> str | None:
 
 
 def _read_root(path: Path, tree: str | None, branches: list[list[str]] | None) -> list[ArrayItem]:
-    from codecbench.datasets import LOADERS
+    from codecbench.loaders import LOADERS
 
     if tree is None:
         trees = _root_trees(path)
@@ -347,7 +347,8 @@ def _npz_companions(files: list[str], key: str) -> tuple[str | None, str | None,
 
 
 def _read_npz(path: Path, key: str | None, kind: str) -> list[ArrayItem]:
-    from codecbench.datasets import _load_npz, _missing_key
+    from codecbench.loaders import load_npz as _load_npz
+    from codecbench.loaders import missing_key as _missing_key
 
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -408,7 +409,7 @@ def _parse_units(text: str | None) -> dict[str, str]:
 
 
 def _read_npy(path: Path, kind: str) -> list[ArrayItem]:
-    from codecbench.datasets import _load_npy
+    from codecbench.loaders import load_npy as _load_npy
 
     data, _, _ = _load_npy(path, {})
     if data.dtype.kind not in "fiub":
@@ -427,7 +428,7 @@ def _h5py() -> Any:
 
 
 def _read_hdf5(path: Path, key: str | None, kind: str) -> list[ArrayItem]:
-    from codecbench.datasets import LOADERS
+    from codecbench.loaders import LOADERS
 
     h5py = _h5py()
     try:
