@@ -10,6 +10,7 @@ codecbench's own ``pyproject.toml``.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -35,6 +36,7 @@ class CodecInfo:
 
 
 _entry_points: dict[str, list[metadata.EntryPoint]] | None = None
+_scanned_for: tuple[str, ...] | None = None
 _loaded: dict[str, type[Codec]] = {}
 
 
@@ -46,8 +48,11 @@ def _dist_of(ep: metadata.EntryPoint) -> tuple[str, str]:
 
 
 def _scan() -> dict[str, list[metadata.EntryPoint]]:
-    global _entry_points
-    if _entry_points is None:
+    global _entry_points, _scanned_for
+    if _entry_points is None or _scanned_for != tuple(sys.path):
+        # Rescanned when the import path changed since (a plugin directory added at run time, or a
+        # worker forked from a server that scanned before its parent's path was known).
+        _scanned_for = tuple(sys.path)
         found: dict[str, list[metadata.EntryPoint]] = {}
         seen: set[tuple[str, str]] = set()
         for ep in metadata.entry_points(group=GROUP):

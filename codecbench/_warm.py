@@ -1,0 +1,11 @@
+"""Imported by the process executor's fork server: loads codecbench and scans the codec entry points
+once, so every task's freshly forked process starts with both done (see ``codecbench.executors``)."""
+
+import numpy  # noqa: F401
+
+import codecbench.datasets  # noqa: F401
+import codecbench.quality  # noqa: F401
+import codecbench.runner  # noqa: F401
+from codecbench import plugins
+
+plugins.available()
