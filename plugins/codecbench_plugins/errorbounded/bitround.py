@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import blosc2
 import numpy as np
-import zstandard
 
-from codecbench import Codec, CodecError, PayloadError, get_codec
+from codecbench import Codec, CodecError, get_codec
+from codecbench_plugins.truncation import stage
 
 BACKENDS = ("blosc", "zstd")
 
@@ -60,25 +59,10 @@ class BitroundCodec(Codec):
                 "next to the largest float round up, NaNs with payload bits only in the dropped bits lose them); "
                 "use trunc, which keeps them"
             )
-        if self.backend == "zstd":
-            return zstandard.ZstdCompressor(level=3).compress(buf)
-        if len(buf) > blosc2.MAX_BUFFERSIZE:
-            raise CodecError(f"blosc compresses at most {blosc2.MAX_BUFFERSIZE} bytes at once; use backend='zstd'")
-        return bytes(
-            blosc2.compress2(
-                buf, typesize=data.dtype.itemsize, clevel=5, filters=[blosc2.Filter.SHUFFLE], codec=blosc2.Codec.ZSTD
-            )
-        )
+        return stage.pack(rounded, self.backend)
 
     def decode(self, payload: bytes) -> np.ndarray:
-        try:
-            raw = (
-                zstandard.ZstdDecompressor().decompress(payload)
-                if self.backend == "zstd"
-                else blosc2.decompress2(payload)
-            )
-        except Exception as exc:  # zstandard.ZstdError, blosc2's RuntimeError/ValueError
-            raise PayloadError(f"bitround body cannot be decompressed with {self.backend}: {exc}") from exc
+        raw = stage.unpack(payload, self.backend, self.codec_id)
         # BitRound's decode is the identity on the rounded values (the harness restores dtype and shape)
         return self._filter.decode(raw)
 

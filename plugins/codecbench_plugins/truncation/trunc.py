@@ -27,11 +27,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import blosc2
 import numpy as np
-import zstandard
 
-from codecbench import Codec, CodecError, PayloadError
+from codecbench import Codec, CodecError
+from codecbench_plugins.truncation import stage
 
 #: Bits kept per variable in CMS NanoAOD; columns not named here keep ``PRESET_OTHERS`` bits.
 PRESETS: dict[str, dict[str, int]] = {"nanoaod": {"pt": 10, "eta": 12, "phi": 12, "mass": 10}}
@@ -229,26 +228,10 @@ class TruncCodec(Codec):
         else:
             rounded = round_mantissa(data, keep)
         self._last_bits = keep
-        buf = memoryview(np.ascontiguousarray(rounded).reshape(-1).view(np.uint8))  # cast("B") fails on empty arrays
-        if self.backend == "zstd":
-            return zstandard.ZstdCompressor(level=3).compress(buf)
-        if len(buf) > blosc2.MAX_BUFFERSIZE:
-            raise CodecError(f"blosc compresses at most {blosc2.MAX_BUFFERSIZE} bytes at once; use backend='zstd'")
-        return bytes(
-            blosc2.compress2(
-                buf, typesize=data.dtype.itemsize, clevel=5, filters=[blosc2.Filter.SHUFFLE], codec=blosc2.Codec.ZSTD
-            )
-        )
+        return stage.pack(rounded, self.backend)
 
     def decode(self, payload: bytes) -> np.ndarray:
-        try:
-            if self.backend == "zstd":
-                out = zstandard.ZstdDecompressor().decompress(payload)
-            else:
-                out = blosc2.decompress2(payload)
-        except Exception as exc:  # zstandard.ZstdError, blosc2's RuntimeError/ValueError
-            raise PayloadError(f"trunc body cannot be decompressed with {self.backend}: {exc}") from exc
-        return np.frombuffer(out, dtype=np.uint8)
+        return np.frombuffer(stage.unpack(payload, self.backend, self.codec_id), dtype=np.uint8)
 
     def declared_bound(self) -> dict[str, Any]:
         """``{"mode": "rel", "value": 2**-(b+1)}``, with a mapping per column when bits differ by column."""
