@@ -55,13 +55,38 @@ def _context() -> Any:
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
+        _start_forkserver_ignoring_sigint()
         return ctx
     return mp.get_context("spawn")
+
+
+def _start_forkserver_ignoring_sigint() -> None:
+    """Start the fork server with Ctrl-C ignored, so the workers it forks ignore it from birth.
+
+    The parent handles Ctrl-C and stops the workers; a worker that took the signal itself could
+    print a traceback while it is still starting.
+    """
+    import signal
+    import threading
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _child(
     conn: Any, measure: Measure, task: Any, env: dict[str, str] | None = None, path: list[str] | None = None
 ) -> None:
+    import signal
+
+    # Ctrl-C is the parent's to handle: it stops every worker itself (and records nothing half done).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The fork server was started earlier: take the parent's environment and import path as they
     # are now (a test or a user may have changed the data path or installed a plugin since).
     if env is not None:
@@ -85,8 +110,30 @@ def _child(
         rec = {"__error__": f"{type(exc).__name__}: {exc}"}
     try:
         conn.send(rec)
+    except (BrokenPipeError, EOFError, OSError):
+        pass  # the parent is gone (interrupted or killed): nobody is waiting for this record
     finally:
         conn.close()
+
+
+def _start_uninterrupted(proc: Any) -> None:
+    """Start ``proc`` with SIGINT held back until the start completes.
+
+    A Ctrl-C arriving while the parent hands a task to the fork server would leave a half-started
+    child printing a traceback of its own; held back, it is raised here right after the start, and
+    the caller stops every worker as for any other interrupt.
+    """
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        proc.start()
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        proc.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def run_serial(
@@ -127,7 +174,7 @@ def run_processes(
                 if workers > 1:
                     env = {**WORKER_THREADS_ENV, **env}  # the user's own settings win
                 proc = ctx.Process(target=_child, args=(child, measure, task, env, list(sys.path)), daemon=True)
-                proc.start()
+                _start_uninterrupted(proc)
                 child.close()
                 running.append((task, proc, parent, time.monotonic()))
             still: list[tuple[Any, Any, Any, float]] = []
