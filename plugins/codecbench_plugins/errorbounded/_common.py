@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -79,6 +79,26 @@ def unpack(codec_id: str, payload: bytes) -> tuple[np.dtype, tuple[int, ...], li
     if pos != len(buf):
         raise PayloadError(f"{codec_id} body has {len(buf) - pos} unexpected trailing bytes")
     return _DTYPES[code], tuple(int(s) for s in shape), blocks
+
+
+def decode_single_block(codec_id: str, payload: bytes, decompress: Callable[[bytes], np.ndarray]) -> np.ndarray:
+    """Decode a body of exactly one block with ``decompress`` (the library's own call).
+
+    An empty array needs no block; the library's errors become ``PayloadError``, and its output
+    must have the dtype and size the body's header names.
+    """
+    dtype, shape, blocks = unpack(codec_id, payload)
+    if math.prod(shape) == 0:
+        return np.zeros(shape, dtype=dtype)
+    if len(blocks) != 1:
+        raise PayloadError(f"{codec_id} body holds {len(blocks)} blocks, expected 1")
+    try:
+        out = decompress(blocks[0])
+    except Exception as exc:  # each library raises its own error types
+        raise PayloadError(f"{codec_id} body cannot be decompressed: {exc}") from exc
+    if out.dtype != dtype or out.size != math.prod(shape):
+        raise PayloadError(f"{codec_id} body decoded to {out.dtype} {out.shape}, expected {dtype} {shape}")
+    return out.reshape(shape)
 
 
 def per_column_values(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import fpzip
 import numpy as np
 
-from codecbench import Codec, CodecError, PayloadError
+from codecbench import Codec, CodecError
 
-from ._common import check_float, fold_shape, pack, unpack
+from ._common import check_float, decode_single_block, fold_shape, pack
 
 _HEADER_BITS = {np.dtype(np.float32): (32, 9), np.dtype(np.float64): (64, 12)}  # total bits, sign + exponent
 
@@ -85,18 +84,7 @@ class FpzipCodec(Codec):
         return pack(data, [block])
 
     def decode(self, payload: bytes) -> np.ndarray:
-        dtype, shape, blocks = unpack("fpzip", payload)
-        if math.prod(shape) == 0:
-            return np.zeros(shape, dtype=dtype)
-        if len(blocks) != 1:
-            raise PayloadError(f"fpzip body holds {len(blocks)} blocks, expected 1")
-        try:
-            out = fpzip.decompress(blocks[0], order="C")
-        except Exception as exc:  # fpzip raises its own FpzipReadError
-            raise PayloadError(f"fpzip body cannot be decompressed: {exc}") from exc
-        if out.dtype != dtype or out.size != math.prod(shape):
-            raise PayloadError(f"fpzip body decoded to {out.dtype} {out.shape}, expected {dtype} {shape}")
-        return out.reshape(shape)
+        return decode_single_block("fpzip", payload, lambda block: fpzip.decompress(block, order="C"))
 
     def declared_bound(self) -> dict[str, Any]:
         """``rel_or_abs``: ``2**-(precision - 9)`` for float32 (``- 12`` for float64), floor at the subnormals.

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import zfpy
 
-from codecbench import Codec, CodecError, PayloadError
+from codecbench import Codec, CodecError
 
-from ._common import check_float, fold_shape, pack, unpack
+from ._common import check_float, decode_single_block, fold_shape, pack
 
 MODES = ("tolerance", "precision", "rate")
 
@@ -93,18 +93,7 @@ class ZfpCodec(Codec):
         return pack(data, [block])
 
     def decode(self, payload: bytes) -> np.ndarray:
-        dtype, shape, blocks = unpack("zfp", payload)
-        if math.prod(shape) == 0:
-            return np.zeros(shape, dtype=dtype)
-        if len(blocks) != 1:
-            raise PayloadError(f"zfp body holds {len(blocks)} blocks, expected 1")
-        try:
-            out = zfpy.decompress_numpy(blocks[0])
-        except Exception as exc:
-            raise PayloadError(f"zfp body cannot be decompressed: {exc}") from exc
-        if out.dtype != dtype or out.size != math.prod(shape):
-            raise PayloadError(f"zfp body decoded to {out.dtype} {out.shape}, expected {dtype} {shape}")
-        return out.reshape(shape)
+        return decode_single_block("zfp", payload, zfpy.decompress_numpy)
 
     def declared_bound(self) -> dict[str, Any] | None:
         """Tolerance mode: ``rel_range`` (relative) or ``abs``; precision and rate modes promise no bound."""
