@@ -2,8 +2,8 @@
 
 Public API (what users, scripts and plugins import)::
 
-    from codecbench import (Codec, Dataset, get_codec, compress, decompress, load_dataset, run,
-                            load_results, CodecbenchError, PayloadError, CodecError, DatasetError,
+    from codecbench import (Codec, Dataset, get_codec, list_codecs, compress, decompress, load_dataset,
+                            run, load_results, CodecbenchError, PayloadError, CodecError, DatasetError,
                             PluginError, ConfigError)
 """
 
@@ -11,19 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from codecbench.codec import (
-    CONTRACT_VERSION,
-    Codec,
-    CodecbenchError,
-    CodecError,
-    ConfigError,
-    DatasetError,
-    PayloadError,
-    PluginError,
-)
+from codecbench.codec import CONTRACT_VERSION, Codec
 from codecbench.container import compress, decompress
 from codecbench.dataset import Dataset
-from codecbench.plugins import get_codec
+from codecbench.errors import CodecbenchError, CodecError, ConfigError, DatasetError, PayloadError, PluginError
+from codecbench.plugins import get_codec, list_codecs
 
 __version__ = "0.1.0"
 
@@ -44,6 +36,7 @@ __all__ = [
     "compress",
     "decompress",
     "get_codec",
+    "list_codecs",
     "load_dataset",
     "load_results",
     "run",

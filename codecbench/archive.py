@@ -68,7 +68,8 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import Codec, CodecError, ConfigError, PayloadError, PluginError
+from codecbench.codec import Codec
+from codecbench.errors import CodecError, ConfigError, PayloadError, PluginError
 from codecbench.io import ArrayItem, _jsonable
 
 FORMAT_NAME = "codecbench-archive"
@@ -152,13 +153,9 @@ class EncodedEntry:
 
 def codec_provenance(codec_id: str) -> dict[str, Any]:
     """Which installed distribution provides ``codec_id`` (name, version, extras) for the manifest."""
-    from codecbench.plugins import _dist_of, _scan
+    from codecbench.plugins import provenance
 
-    eps = _scan().get(codec_id) or []
-    if not eps:
-        return {"distribution": None, "version": None, "extras": []}
-    name, version = _dist_of(eps[0])
-    return {"distribution": name, "version": version, "extras": list(eps[0].extras)}
+    return provenance(codec_id)
 
 
 def resolve_config(spec: str | dict[str, Any], item: ArrayItem) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import CodecError
+from codecbench.errors import CodecError
 
 MODES = ("abs", "rel", "rel_range", "abs_and_rel_range", "rel_or_abs", "psnr", "l2norm")
 #: Modes whose value is a pair ``{"abs": a, "rel": r}``.

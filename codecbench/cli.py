@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from codecbench.codec import CodecbenchError
+from codecbench.errors import CodecbenchError
 
 app = typer.Typer(help="Benchmark compression codecs on scientific data.", no_args_is_help=True, add_completion=False)
 list_app = typer.Typer(help="List installed codecs or registered datasets.", no_args_is_help=True)
@@ -242,7 +242,7 @@ _REGISTRY_HELP = "User registry YAML that adds or overrides entries (default: $C
 
 def _dataset_params(items: list[str]) -> dict[str, Any]:
     """``["n_events=2000", "seed=3"]`` -> ``{"n_events": 2000, "seed": 3}`` (values parsed as JSON)."""
-    from codecbench.codec import ConfigError
+    from codecbench.errors import ConfigError
     from codecbench.runner import parse_value
 
     out: dict[str, Any] = {}
@@ -363,8 +363,8 @@ def datasets_fetch_cmd(
     registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
 ) -> None:
     """Download (or generate) a dataset's file into the cache, verify its checksum and load it."""
-    from codecbench.codec import CodecbenchError, ConfigError
     from codecbench.datasets import get_registry, load_dataset
+    from codecbench.errors import CodecbenchError, ConfigError
 
     if bool(name) == all_:
         raise ConfigError("give one dataset name or --all")
@@ -675,7 +675,7 @@ def plugin_template_dir() -> Any:
     for candidate in (package / "_plugin_template", package.parent / "examples" / "third-party-codec"):
         if (candidate / "pyproject.toml").is_file():
             return candidate
-    from codecbench.codec import ConfigError
+    from codecbench.errors import ConfigError
 
     raise ConfigError(
         "the plugin template is not installed with this codecbench; copy examples/third-party-codec from "
@@ -694,7 +694,7 @@ def create_plugin(name: str, dest: Any = None) -> Any:
     import re
     from pathlib import Path
 
-    from codecbench.codec import ConfigError
+    from codecbench.errors import ConfigError
     from codecbench.plugins import available
 
     if not re.fullmatch(_PLUGIN_NAME_RE, name) or len(name) > 40:

@@ -30,6 +30,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from codecbench.errors import (
+    CodecbenchError,
+    CodecError,
+    ConfigError,
+    DatasetError,
+    PayloadError,
+    PluginError,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from codecbench.dataset import Dataset
 
@@ -37,29 +46,17 @@ if TYPE_CHECKING:  # pragma: no cover
 #: ``contract_version``; the registry refuses a plugin built for another major version.
 CONTRACT_VERSION = 1
 
-
-class CodecbenchError(Exception):
-    """Base class of every error codecbench raises on purpose (bad input, broken plugin, ...)."""
-
-
-class PayloadError(CodecbenchError):
-    """A payload is corrupted, truncated, or was written by another codec."""
-
-
-class CodecError(CodecbenchError):
-    """A codec cannot handle its input, is misconfigured, or misbehaved."""
-
-
-class DatasetError(CodecbenchError):
-    """A dataset is unknown, missing, fails its checksum, or cannot be loaded."""
-
-
-class PluginError(CodecbenchError):
-    """A codec plugin cannot be found, imported, or is registered twice."""
-
-
-class ConfigError(CodecbenchError):
-    """A configuration file or option is malformed."""
+#: The errors are defined in ``codecbench.errors`` and re-exported here, next to the class that raises them.
+__all__ = [
+    "CONTRACT_VERSION",
+    "Codec",
+    "CodecError",
+    "CodecbenchError",
+    "ConfigError",
+    "DatasetError",
+    "PayloadError",
+    "PluginError",
+]
 
 
 class Codec(abc.ABC):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from codecbench.codec import ConfigError
+from codecbench.errors import ConfigError
 from codecbench.leaderboard import (
     ROW_KEY,
     format_number,

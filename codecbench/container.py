@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from codecbench.codec import Codec, CodecError, PayloadError
+from codecbench.codec import Codec
+from codecbench.errors import CodecError, PayloadError
 
 MAGIC = b"\x89CBF"
 FORMAT_VERSION = 1

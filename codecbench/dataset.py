@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import DatasetError
+from codecbench.errors import DatasetError
 
 
 @dataclass

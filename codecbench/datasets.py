@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import ConfigError, DatasetError
 from codecbench.dataset import Dataset
+from codecbench.errors import ConfigError, DatasetError
 from codecbench.loaders import LOADERS, load_npz
 
 ENV_DATA_PATH = "CODECBENCH_DATA_PATH"

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from codecbench.codec import DatasetError
+from codecbench.errors import DatasetError
 
 #: Size of the blocks read from the network.
 CHUNK = 1 << 16

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from codecbench.codec import ConfigError
+from codecbench.errors import ConfigError
 
 EXECUTORS = ("serial", "process", "dask")
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import ConfigError, DatasetError
 from codecbench.dataset import Dataset
+from codecbench.errors import ConfigError, DatasetError
 
 #: Input formats ``read_input`` understands, by file suffix.
 SUFFIXES = {".npz": "npz", ".npy": "npy", ".root": "root", ".h5": "hdf5", ".hdf5": "hdf5", ".he5": "hdf5"}

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from codecbench.codec import ConfigError
+from codecbench.errors import ConfigError
 
 #: Columns that identify a setting when records are merged.
 ROW_KEY = ("dataset", "config_key", "split", "fit_on")

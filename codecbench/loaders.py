@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import DatasetError
+from codecbench.errors import DatasetError
 
 LoaderResult = tuple[np.ndarray, "list[str] | None", dict[str, Any]]
 

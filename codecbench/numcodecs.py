@@ -39,8 +39,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from codecbench.codec import Codec, CodecbenchError, CodecError, PayloadError, PluginError
+from codecbench.codec import Codec
 from codecbench.container import compress, decompress
+from codecbench.errors import CodecbenchError, CodecError, PayloadError, PluginError
 from codecbench.plugins import CodecInfo
 
 #: Prefix of the codecbench ids of wrapped numcodecs codecs, and of the spec strings.

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from codecbench.codec import CodecbenchError, ConfigError
+from codecbench.errors import CodecbenchError, ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

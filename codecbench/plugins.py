@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from codecbench.codec import CONTRACT_VERSION, Codec, CodecError, PluginError
+from codecbench.codec import CONTRACT_VERSION, Codec
+from codecbench.errors import CodecError, PluginError
 
 GROUP = "codecbench.codecs"
 
@@ -227,6 +228,18 @@ def describe(codec_id: str) -> CodecInfo:
     info.lossless = bool(cls.lossless)
     info.learned = bool(cls.learned)
     return info
+
+
+def provenance(codec_id: str) -> dict[str, Any]:
+    """The distribution that registers ``codec_id``: ``{"distribution", "version", "extras"}``.
+
+    Read from the entry point without importing the plugin; ``None`` values when nothing registers it.
+    """
+    eps = _scan().get(codec_id) or []
+    if not eps:
+        return {"distribution": None, "version": None, "extras": []}
+    name, version = _dist_of(eps[0])
+    return {"distribution": name, "version": version, "extras": list(eps[0].extras)}
 
 
 def list_codecs() -> list[CodecInfo]:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import DatasetError
+from codecbench.errors import DatasetError
 
 #: The five constituent species, in column order.
 SPECIES = ("charged_hadron", "neutral_hadron", "photon", "electron", "muon")

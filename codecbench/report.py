@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from codecbench.codec import ConfigError
+from codecbench.errors import ConfigError
 from codecbench.leaderboard import (
     LEGEND,
     Budget,

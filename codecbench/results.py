@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from codecbench.codec import ConfigError
+from codecbench.errors import ConfigError
 
 #: Version of the record format. Readers migrate older records (see ``migrate``).
 RECORD_VERSION = 1

@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import Codec, CodecbenchError, CodecError, ConfigError, PluginError
+from codecbench.codec import Codec
 from codecbench.container import compress, decompress
 from codecbench.dataset import Dataset
+from codecbench.errors import CodecbenchError, CodecError, ConfigError, PluginError
 from codecbench.metrics import bits_equal, count_bit_differences, error_metrics, exact_metrics, size_metrics
 from codecbench.plugins import available, get_codec, get_codec_class, parse_spec
 from codecbench.results import RECORD_VERSION, RecordStore, write_run_file

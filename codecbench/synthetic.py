@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench.codec import DatasetError
+from codecbench.errors import DatasetError
 
 #: Column names of ``jets-synthetic`` (GeV for pt and mass; eta dimensionless; phi in radians).
 JET_COLUMNS = ["pt", "eta", "phi", "mass"]

@@ -84,9 +84,10 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from codecbench.codec import CONTRACT_VERSION, Codec, CodecbenchError, CodecError, PayloadError
+from codecbench.codec import CONTRACT_VERSION, Codec
 from codecbench.container import compress, decompress, frame
 from codecbench.dataset import Dataset
+from codecbench.errors import CodecbenchError, CodecError, PayloadError
 
 __all__ = [
     "CHECKS",

@@ -7,8 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from codecbench import CodecError, PayloadError, compress, decompress, get_codec
-from codecbench.plugins import list_codecs
+from codecbench import CodecError, PayloadError, compress, decompress, get_codec, list_codecs
 from codecbench.testing import CodecConformance, check_codec, sample_field
 
 
