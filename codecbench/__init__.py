@@ -45,7 +45,7 @@ __all__ = [
 
 def load_dataset(name: str, **params: Any) -> Dataset:
     """Load a registered dataset by name (see ``datasets.yaml``); ``params`` override generator settings."""
-    from codecbench.datasets import load_dataset as _load
+    from codecbench.data.load import load_dataset as _load
 
     return _load(name, **params)
 

@@ -3,8 +3,8 @@ once, so every task's freshly forked process starts with both done (see ``codecb
 
 import numpy  # noqa: F401
 
-import codecbench.datasets  # noqa: F401
-import codecbench.quality  # noqa: F401
+import codecbench.data.load  # noqa: F401
+import codecbench.data.quality  # noqa: F401
 import codecbench.runner  # noqa: F401
 from codecbench import plugins
 

@@ -267,7 +267,7 @@ def _human_bytes(n: Any) -> str:
 def _print_dataset_list(registry: str | None) -> None:
     import pandas as pd
 
-    from codecbench.datasets import list_datasets
+    from codecbench.data.catalog import list_datasets
 
     rows = list_datasets(registry)
     for r in rows:
@@ -304,7 +304,7 @@ def datasets_info_cmd(
 
     import pandas as pd
 
-    from codecbench.datasets import dataset_info
+    from codecbench.data.catalog import dataset_info
 
     info = dataset_info(name, registry, **_dataset_params(set_))
     if as_json:
@@ -363,7 +363,8 @@ def datasets_fetch_cmd(
     registry: str = typer.Option(None, "--registry", help=_REGISTRY_HELP),
 ) -> None:
     """Download (or generate) a dataset's file into the cache, verify its checksum and load it."""
-    from codecbench.datasets import get_registry, load_dataset
+    from codecbench.data.load import load_dataset
+    from codecbench.data.registry import get_registry
     from codecbench.errors import CodecbenchError, ConfigError
 
     if bool(name) == all_:

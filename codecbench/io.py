@@ -2,7 +2,7 @@
 
 ``read_input`` turns an input into a list of ``ArrayItem``: one per array (npz, npy, HDF5 dataset)
 or per branch group (ROOT). ROOT and file reading reuse the registry's loaders in
-``codecbench.datasets`` (``LOADERS``), so a ROOT tree read here is exactly what ``load_dataset``
+``codecbench.data.loaders`` (``LOADERS``), so a ROOT tree read here is exactly what ``load_dataset``
 gives for the same tree and branches: jagged per-event branches are flattened to one row per
 object, with the number of objects per event kept in ``event_counts``.
 
@@ -126,7 +126,7 @@ def _select_columns(item: ArrayItem, columns: list[str] | None, where: str) -> A
         raise DatasetError(
             f"{where}: --columns selects columns of a table, but {item.name!r} has shape {item.data.shape}"
         )
-    from codecbench.loaders import select_names as _select_names
+    from codecbench.data.loaders import select_names as _select_names
 
     names = _select_names(columns, item.columns, Path(where), "column")
     idx = [item.columns.index(n) for n in names]
@@ -205,7 +205,7 @@ def read_input(
 
 
 def _file_meta(path: Path, fmt: str) -> dict[str, Any]:
-    from codecbench.datasets import file_digest
+    from codecbench.data.checksums import file_digest
 
     return {"source": path.name, "path": str(path.resolve()), "format": fmt, "sha256": file_digest(path)}
 
@@ -219,7 +219,8 @@ def _read_dataset(
     tree: str | None,
     branches: list[list[str]] | None,
 ) -> list[ArrayItem]:
-    from codecbench.datasets import get_registry, load_dataset
+    from codecbench.data.load import load_dataset
+    from codecbench.data.registry import get_registry
 
     reg = get_registry(registry)
     if name not in reg:
@@ -281,7 +282,7 @@ def _root_counter(path: Path, tree: str, branch: str) -> str | None:
 
 
 def _read_root(path: Path, tree: str | None, branches: list[list[str]] | None) -> list[ArrayItem]:
-    from codecbench.loaders import LOADERS
+    from codecbench.data.loaders import LOADERS
 
     if tree is None:
         trees = _root_trees(path)
@@ -347,8 +348,8 @@ def _npz_companions(files: list[str], key: str) -> tuple[str | None, str | None,
 
 
 def _read_npz(path: Path, key: str | None, kind: str) -> list[ArrayItem]:
-    from codecbench.loaders import load_npz as _load_npz
-    from codecbench.loaders import missing_key as _missing_key
+    from codecbench.data.loaders import load_npz as _load_npz
+    from codecbench.data.loaders import missing_key as _missing_key
 
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -409,7 +410,7 @@ def _parse_units(text: str | None) -> dict[str, str]:
 
 
 def _read_npy(path: Path, kind: str) -> list[ArrayItem]:
-    from codecbench.loaders import load_npy as _load_npy
+    from codecbench.data.loaders import load_npy as _load_npy
 
     data, _, _ = _load_npy(path, {})
     if data.dtype.kind not in "fiub":
@@ -428,7 +429,7 @@ def _h5py() -> Any:
 
 
 def _read_hdf5(path: Path, key: str | None, kind: str) -> list[ArrayItem]:
-    from codecbench.loaders import LOADERS
+    from codecbench.data.loaders import LOADERS
 
     h5py = _h5py()
     try:

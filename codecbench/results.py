@@ -13,12 +13,12 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from codecbench.data.files import atomic_write_text
 from codecbench.errors import ConfigError
 
 #: Version of the record format. Readers migrate older records (see ``migrate``).
@@ -54,22 +54,6 @@ def _json_default(obj: Any) -> Any:
 def dumps(record: dict[str, Any]) -> str:
     """One record as one line of JSON (NaN and infinities written as JSON5-style literals)."""
     return json.dumps(record, default=_json_default, sort_keys=False, separators=(",", ":"))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so no half file is seen."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class RecordStore:

@@ -159,7 +159,7 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _validate_file_config(p: Path, data: dict[str, Any]) -> None:
     """Check a run config's values before anything runs; errors name the file, the entry and the field."""
-    from codecbench.datasets import get_registry
+    from codecbench.data.registry import get_registry
 
     where = f"run config {p}"
     checks = {
@@ -233,9 +233,9 @@ def _same_kind(default: Any, value: Any) -> bool:
 
 def check_dataset_params(name: str, entry: dict[str, Any], params: dict[str, Any]) -> None:
     """Refuse a dataset parameter the entry does not have, or a value of another type than its default."""
-    from codecbench.datasets import _allowed_params
+    from codecbench.data.load import allowed_params
 
-    allowed = _allowed_params(entry)
+    allowed = allowed_params(entry)
     for key, value in params.items():
         if key not in allowed:
             listing = ", ".join(f"{k}={v!r}" for k, v in allowed.items()) or "none"
@@ -266,7 +266,7 @@ def build_tasks(
     chunk_bytes: int | None = None,
 ) -> list[Task]:
     """The grid as a list of tasks (validated: unknown codecs and parameters raise before anything runs)."""
-    from codecbench.datasets import get_registry
+    from codecbench.data.registry import get_registry
 
     sets = dict(sets or {})
     sweeps = dict(sweeps or {})
@@ -360,7 +360,7 @@ _quality_cache: dict[str, dict[str, Any]] = {}
 
 
 def _load(name: str, params: dict[str, Any]) -> Dataset:
-    from codecbench.datasets import load_dataset
+    from codecbench.data.load import load_dataset
 
     key = json.dumps([name, params], sort_keys=True)
     if key not in _dataset_cache:
@@ -385,7 +385,7 @@ def _dataset_info(ds: Dataset) -> dict[str, Any]:
             "source": ds.meta.get("source"),
         }
         try:
-            from codecbench.quality import quality_facts
+            from codecbench.data.quality import quality_facts
 
             info["quality"] = quality_facts(ds)
         except ImportError:
@@ -456,7 +456,7 @@ def _model_key(config: dict[str, Any], train: Dataset, encode_params: tuple[str,
 
 def fit_cached(codec: Codec, config: dict[str, Any], train: Dataset, refit: bool = False) -> tuple[float, str]:
     """Fit (or load from the model cache) a learned codec; returns (fit seconds, "hit"|"miss"|"refit")."""
-    from codecbench.results import atomic_write_text
+    from codecbench.data.files import atomic_write_text
 
     cache = model_cache_dir()
     key = _model_key(config, train, tuple(getattr(codec, "encode_params", ())))

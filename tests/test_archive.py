@@ -216,7 +216,7 @@ def test_archive_sizes_match_the_runner(tmp_path: Path, spec: str | dict) -> Non
 def test_learned_codec_archive_decodes_in_a_fresh_process(tmp_path: Path) -> None:
     """ae fitted on the runner's train split (--fit-on), compressing its test split: the archive's
     sizes are the runner's, and `codecbench decompress` in a fresh process decodes it alone."""
-    from codecbench.datasets import load_dataset
+    from codecbench.data.load import load_dataset
     from codecbench.runner import run
 
     train_ds, test_ds = load_dataset("hzz-jets").split(0.2, 0)  # what the runner measures a learned codec on

@@ -12,15 +12,11 @@ import yaml
 from conftest import SHARED_DATASETS, shared_data_available
 
 from codecbench.codec import ConfigError, DatasetError
-from codecbench.datasets import (
-    dataset_info,
-    file_digest,
-    find_file,
-    get_registry,
-    list_datasets,
-    load_dataset,
-    packaged_registry_path,
-)
+from codecbench.data.catalog import dataset_info, list_datasets
+from codecbench.data.checksums import file_digest
+from codecbench.data.files import find_file
+from codecbench.data.load import load_dataset
+from codecbench.data.registry import get_registry, packaged_registry_path
 
 needs_data = pytest.mark.skipif(not shared_data_available(), reason="shared data files not on CODECBENCH_DATA_PATH")
 

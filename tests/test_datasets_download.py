@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from codecbench.codec import DatasetError
-from codecbench.datasets import find_file, load_dataset
-from codecbench.download import download_file
+from codecbench.data.download import download_file
+from codecbench.data.files import find_file
+from codecbench.data.load import load_dataset
 
 ARRAY = np.arange(60_000, dtype=np.float32).reshape(-1, 3) / 7
 BUF = io.BytesIO()

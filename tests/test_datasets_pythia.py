@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codecbench import pythia
 from codecbench.codec import DatasetError
-from codecbench.datasets import load_dataset
+from codecbench.data import pythia
+from codecbench.data.load import load_dataset
 
 # a hand-made jet: pi+, K_L, photon, e-, mu+, neutron, proton
 IDS = np.array([211, 130, 22, 11, -13, 2112, 2212])

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from conftest import shared_data_available
 
+from codecbench.data.load import load_dataset
+from codecbench.data.quality import column_facts, mantissa_bits_used, quality_facts
 from codecbench.dataset import Dataset
-from codecbench.datasets import load_dataset
-from codecbench.quality import column_facts, mantissa_bits_used, quality_facts
 
 
 def _round_to_bits(x: np.ndarray, bits: int) -> np.ndarray:

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from codecbench.codec import DatasetError
-from codecbench.datasets import get_registry, list_datasets, load_dataset
+from codecbench.data.catalog import list_datasets
+from codecbench.data.load import load_dataset
+from codecbench.data.registry import get_registry
 
 GENJET = "recoGenJets_slimmedGenJets__PAT.obj."
 # numeric per-jet branches of reco::GenJet in a CMSSW 7.6 MiniAODSIM file (split std::vector<reco::GenJet>)

@@ -197,7 +197,7 @@ def test_bad_input() -> None:
 def test_bits_10_keeps_every_value_within_2_to_minus_11_on_every_dataset():
     """Issue 2: trunc at bits=10 on every registered dataset whose data is here (files or generators)."""
     from codecbench import compress, decompress, get_codec, load_dataset
-    from codecbench.datasets import list_datasets
+    from codecbench.data.catalog import list_datasets
 
     checked = []
     for entry in list_datasets():

@@ -215,7 +215,7 @@ def test_registered_npz_and_npy_with_pickles_are_refused(tmp_path, marker, monke
         {"evil-npz": _file_entry(tmp_path / "evil.npz", "npz"), "evil-npy": _file_entry(tmp_path / "evil.npy", "npy")},
     )
     monkeypatch.setenv("CODECBENCH_DATA_PATH", str(tmp_path))
-    from codecbench.datasets import load_dataset
+    from codecbench.data.load import load_dataset
 
     for name in ("evil-npz", "evil-npy"):
         with pytest.raises(DatasetError, match="pickle"):
@@ -250,7 +250,7 @@ def test_io_read_input_refuses_pickled_npz(tmp_path, marker):
 def test_registry_file_names_cannot_escape(tmp_path, filename):
     entry = {"file": filename, "sha256": "0" * 64, "loader": {"format": "npz", "key": "data"}}
     reg = _registry(tmp_path, {"escape": entry})
-    from codecbench.datasets import get_registry
+    from codecbench.data.registry import get_registry
 
     with pytest.raises(ConfigError, match=r"registry\.yaml: entry 'escape', field 'file': .*without '\.\.'"):
         get_registry(reg)
@@ -262,13 +262,13 @@ def test_registry_file_in_a_subdirectory_is_allowed(tmp_path, monkeypatch):
     np.savez(path, data=np.ones((3, 2), np.float32))
     entry = _file_entry(path, "npz") | {"file": "sub/ok.npz"}
     monkeypatch.setenv("CODECBENCH_DATA_PATH", str(tmp_path))
-    from codecbench.datasets import load_dataset
+    from codecbench.data.load import load_dataset
 
     assert load_dataset("ok", registry=_registry(tmp_path, {"ok": entry})).data.shape == (3, 2)
 
 
 def test_checksum_is_verified_before_the_file_is_parsed(tmp_path, marker, monkeypatch):
-    import codecbench.datasets as ds
+    import codecbench.data.load as ds
 
     (tmp_path / "evil.npz").write_bytes(pickle_payloads(marker)["npz"])
     entry = _file_entry(tmp_path / "evil.npz", "npz") | {"sha256": "1" * 64}

@@ -3,8 +3,8 @@
 Each reader takes a path and the entry's ``loader`` options and returns ``(data, columns, extra)``:
 the array, the column names (None for fields) and facts for the dataset's ``meta`` (for jagged
 ROOT branches ``event_index``, the event of each row). No reader unpickles anything.
-``LOADERS`` maps a ``loader: {format: ...}`` name to its reader; ``codecbench.io`` uses the same
-readers for ``codecbench compress`` inputs.
+``LOADERS`` maps a ``loader: {format: ...}`` name to its reader; ``codecbench.archive`` uses the
+same readers for ``codecbench compress`` inputs.
 """
 
 from __future__ import annotations

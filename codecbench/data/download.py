@@ -127,7 +127,7 @@ def download_file(
                 "refused and was deleted (the server may hold a different version of the file)"
             )
         os.replace(tmp, target)
-        from codecbench.datasets import remember_digest
+        from codecbench.data.checksums import remember_digest
 
         remember_digest(target, "sha256", got256)
         if hmd5 is not None:

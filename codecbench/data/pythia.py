@@ -243,7 +243,8 @@ def _write_npz_atomic(path: Path, **arrays: Any) -> None:
 def generate_cached(params: dict[str, Any]) -> tuple[Path, str]:
     """Path and sha256 of the npz file for ``params``: found in the search path / cache (checked
     against the sha256 its sidecar records) or generated with Pythia and written to the cache."""
-    from codecbench.datasets import cache_dir, file_digest, search_dirs
+    from codecbench.data.checksums import file_digest
+    from codecbench.data.files import atomic_write_text, cache_dir, search_dirs
 
     p = _check(params)
     name = _cache_name(p)
@@ -268,7 +269,5 @@ def generate_cached(params: dict[str, Any]) -> tuple[Path, str]:
     _write_npz_atomic(path, data=table, columns=np.array(columns), event_index=events, generator=np.array(info))
     sha = file_digest(path)
     sidecar = {"sha256": sha, "params": p, "pythia_version": version, "n_jets": int(len(table)), "generator": info}
-    from codecbench.results import atomic_write_text
-
     atomic_write_text(path.with_name(name + ".json"), json.dumps(sidecar, indent=1))
     return path, sha
