@@ -38,8 +38,8 @@ A ZIP file (members stored, not deflated, except the small event-count arrays) w
         meta                the source's metadata (file name and sha256, license, notes, ...)
         sizes               raw_bytes, payload_bytes, aux_bytes (= state size), ratio,
                             effective_ratio = raw / (payload + aux), bits_per_value
-        errors              codecbench.metrics.error_metrics of the decoded array vs the original
-        bound               the declared bound and its check (codecbench.bounds.check_bound), or null
+        errors              codecbench.measure.metrics.error_metrics of the decoded array vs the original
+        bound               the declared bound and its check (codecbench.measure.bounds.check_bound), or null
 
 ``entries/<i>/payload.cbf``, ``entries/<i>/state.bin``, ``entries/<i>/event_counts.npy``
     the binary members named above.
@@ -181,7 +181,7 @@ def encode_item(
     """Compress one array: fit a learned codec (on ``fit_item``, else on ``item`` itself), encode,
     save the decoder state, decode through a fresh codec and measure the errors and sizes."""
     from codecbench.container import compress, decompress
-    from codecbench.metrics import bits_equal, error_metrics, size_metrics
+    from codecbench.measure.metrics import bits_equal, error_metrics, size_metrics
     from codecbench.plugins import get_codec, get_codec_class
 
     config = resolve_config(spec, item)
@@ -222,7 +222,7 @@ def encode_item(
     bound = codec.declared_bound()
     bound_check = None
     if bound is not None:
-        from codecbench.bounds import check_bound
+        from codecbench.measure.bounds import check_bound
 
         bound_check = check_bound(data, recon, bound, item.columns if item.kind == "table" else None)
     root = None
@@ -470,7 +470,7 @@ class Archive:
 
     def totals(self) -> dict[str, Any]:
         """Sizes over all entries: raw, payload, state, total (payload + state), ratios, file size."""
-        from codecbench.metrics import size_metrics
+        from codecbench.measure.metrics import size_metrics
 
         raw = sum(e["sizes"]["raw_bytes"] for e in self.entries)
         payload = sum(e["sizes"]["payload_bytes"] for e in self.entries)

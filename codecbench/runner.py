@@ -34,10 +34,10 @@ from codecbench.codec import Codec
 from codecbench.container import compress, decompress
 from codecbench.dataset import Dataset
 from codecbench.errors import CodecbenchError, CodecError, ConfigError, PluginError
-from codecbench.metrics import bits_equal, count_bit_differences, error_metrics, exact_metrics, size_metrics
+from codecbench.measure.metrics import bits_equal, count_bit_differences, error_metrics, exact_metrics, size_metrics
+from codecbench.measure.timing import measure, time_once
 from codecbench.plugins import available, get_codec, get_codec_class, parse_spec
 from codecbench.results import RECORD_VERSION, RecordStore, write_run_file
-from codecbench.timing import measure, time_once
 
 DEFAULT_TEST_FRACTION = 0.2
 
@@ -614,7 +614,7 @@ def measure_task(task: Task, progress: Callable[..., None] | None = None) -> dic
         extras = dict(codec.report_extras() or {})
         bound = codec.declared_bound()
         if bound is not None:
-            from codecbench.bounds import check_bound
+            from codecbench.measure.bounds import check_bound
 
             extras.update(check_bound(data, recon, bound, measured.columns if measured.kind == "table" else None))
         mb = data.nbytes / 1e6

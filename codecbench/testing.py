@@ -48,7 +48,7 @@ The checks (``CHECKS``, in order):
     any other exception fails.
 ``declared_bound``
     (codecs whose ``declared_bound()`` is not None) the bound holds on every value, special
-    values included, as the runner checks it (``codecbench.bounds.check_bound``).
+    values included, as the runner checks it (``codecbench.measure.bounds.check_bound``).
 ``default_sweep``
     ``default_sweep`` names real constructor parameters, and every setting it declares constructs
     (and, for learned codecs, fits) and round-trips.
@@ -764,7 +764,7 @@ class Conformance:
             raise _Failed(f"declared_bound() raised {_exc(exc)}") from exc
         if bound is None:
             raise _Skipped("the codec declares no error bound")
-        from codecbench.bounds import check_bound
+        from codecbench.measure.bounds import check_bound
 
         notes = []
         for case in self.cases:

@@ -26,7 +26,7 @@ from codecbench.archive import (
 )
 from codecbench.codec import ConfigError, DatasetError, PayloadError, PluginError
 from codecbench.io import read_input
-from codecbench.metrics import error_metrics
+from codecbench.measure.metrics import error_metrics
 from codecbench.plugins import available
 
 HZZ = SHARED_DATASETS / "uproot-HZZ.root"

@@ -25,8 +25,8 @@ import yaml
 
 import codecbench
 from codecbench import CodecbenchError, CodecError, compress, decompress, get_codec
-from codecbench.bounds import check_bound
-from codecbench.metrics import bits_equal, error_metrics, variable_stats
+from codecbench.measure.bounds import check_bound
+from codecbench.measure.metrics import bits_equal, error_metrics, variable_stats
 from codecbench.plugins import get_codec_class
 
 DTYPES = [np.float32, np.float64]

@@ -1,4 +1,4 @@
-"""Tests of ``codecbench.bounds.check_bound``: every mode, per-column bounds, non-finite values, tolerance."""
+"""Tests of ``codecbench.measure.bounds.check_bound``: every mode, per-column bounds, non-finite values, tolerance."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from codecbench import CodecError
-from codecbench.bounds import CHECK_TOLERANCE, check_bound
+from codecbench.measure.bounds import CHECK_TOLERANCE, check_bound
 
 
 def test_abs_counts_violations_and_worst_excess() -> None:

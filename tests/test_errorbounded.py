@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from codecbench import CodecError, PayloadError, compress, decompress, get_codec
-from codecbench.bounds import check_bound
+from codecbench.measure.bounds import check_bound
 
 pytest.importorskip("pysz")
 pytest.importorskip("zfpy")

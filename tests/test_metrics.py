@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from codecbench.metrics import bits_equal, error_metrics, size_metrics, variable_stats
+from codecbench.measure.metrics import bits_equal, error_metrics, size_metrics, variable_stats
 
 
 def test_known_residual_and_response():
@@ -71,7 +71,7 @@ def test_size_metrics():
 
 
 def test_exact_metrics_agree_with_computed_ones_on_identical_arrays():
-    from codecbench.metrics import exact_metrics
+    from codecbench.measure.metrics import exact_metrics
 
     orig = np.random.default_rng(3).normal(size=(500, 3)).astype(np.float32)
     fast = exact_metrics(orig, "table", ["a", "b", "c"])
@@ -84,7 +84,7 @@ def test_exact_metrics_agree_with_computed_ones_on_identical_arrays():
 
 
 def test_count_bit_differences_chunked():
-    from codecbench.metrics import count_bit_differences
+    from codecbench.measure.metrics import count_bit_differences
 
     a = np.zeros(10_000_000, dtype=np.float32)
     b = a.copy()

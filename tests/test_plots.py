@@ -16,12 +16,9 @@ pytest.importorskip("matplotlib")
 from codecbench.codec import CodecbenchError, ConfigError  # noqa: E402
 from codecbench.dataset import Dataset  # noqa: E402
 from codecbench.leaderboard import leaderboard_frame  # noqa: E402
+from codecbench.measure.jets import four_vectors, jet_columns, jet_energy, leading_pair_mass  # noqa: E402
 from codecbench.plots import (  # noqa: E402
     find_record,
-    four_vectors,
-    jet_columns,
-    jet_energy,
-    leading_pair_mass,
     plot_record,
     rate_distortion_figure,
     reconstruct,

@@ -244,7 +244,7 @@ def test_cli_run_prints_table_and_exit_status(tmp_path):
 def test_lossless_records_exact_on_awkward_values(tmp_path):
     """NaN payloads, infinities, -0.0 and denormals survive every lossless codec bit for bit."""
     from codecbench.dataset import Dataset
-    from codecbench.metrics import bits_equal
+    from codecbench.measure.metrics import bits_equal
 
     vals = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-45, 3.4e38, -1.5], dtype=np.float32)
     vals.view(np.uint32)[0] = 0x7FC00123  # NaN with a payload

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from codecbench.timing import measure, peak_memory
+from codecbench.measure.timing import measure, peak_memory
 
 
 def test_minimum_repeats_and_total_time():
