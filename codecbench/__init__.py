@@ -51,14 +51,14 @@ def load_dataset(name: str, **params: Any) -> Dataset:
 
 
 def run(*args: Any, **kwargs: Any) -> pd.DataFrame:
-    """Run a benchmark grid and return its records as a DataFrame (see ``codecbench.runner.run``)."""
-    from codecbench.runner import run as _run
+    """Run a benchmark grid and return its records as a DataFrame (see ``codecbench.runner.run_grid.run``)."""
+    from codecbench.runner.run_grid import run as _run
 
     return _run(*args, **kwargs)
 
 
 def load_results(path: str) -> pd.DataFrame:
     """Read the records of a run directory (or a ``records.jsonl`` file) into a DataFrame."""
-    from codecbench.results import load_results as _load
+    from codecbench.runner.store import load_results as _load
 
     return _load(path)

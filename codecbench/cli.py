@@ -177,7 +177,8 @@ def run_cmd(
     """Run codecs on datasets; print a summary table and store records in OUT/records.jsonl."""
     from datetime import datetime
 
-    from codecbench.runner import parse_assignments, parse_sweeps, run
+    from codecbench.runner.config import parse_assignments, parse_sweeps
+    from codecbench.runner.run_grid import run
 
     if out is None:
         out = f"runs/run-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
@@ -243,7 +244,7 @@ _REGISTRY_HELP = "User registry YAML that adds or overrides entries (default: $C
 def _dataset_params(items: list[str]) -> dict[str, Any]:
     """``["n_events=2000", "seed=3"]`` -> ``{"n_events": 2000, "seed": 3}`` (values parsed as JSON)."""
     from codecbench.errors import ConfigError
-    from codecbench.runner import parse_value
+    from codecbench.runner.config import parse_value
 
     out: dict[str, Any] = {}
     for item in items:
@@ -308,9 +309,9 @@ def datasets_info_cmd(
 
     info = dataset_info(name, registry, **_dataset_params(set_))
     if as_json:
-        from codecbench.results import _json_default
+        from codecbench.runner.store import json_default
 
-        console.print_json(json.dumps(info, default=_json_default))
+        console.print_json(json.dumps(info, default=json_default))
         return
     meta, entry = info["meta"], info["entry"]
     lines = [

@@ -289,7 +289,7 @@ def compare_runs(
     ``tolerance.speed_pct`` (timings are noisy). ``Comparison.bd`` holds, per dataset and codec,
     the Bjontegaard-style ratio gain of B's curve over A's.
     """
-    from codecbench.results import load_records
+    from codecbench.runner.store import load_records
 
     def load(run: Any) -> pd.DataFrame:
         paths = [run] if isinstance(run, (str, os.PathLike)) else list(run)

@@ -349,7 +349,7 @@ def leaderboard(
     pareto_only: bool = False,
 ) -> pd.DataFrame:
     """Read result directories (or ``records.jsonl`` files) and return the merged leaderboard frame."""
-    from codecbench.results import load_records
+    from codecbench.runner.store import load_records
 
     if not result_dirs:
         raise ConfigError("no result directory given")

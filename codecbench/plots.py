@@ -210,7 +210,7 @@ class Reconstruction:
 
 def find_record(result_dirs: Iterable[str | os.PathLike[str]], task_id: str) -> dict[str, Any]:
     """The record with ``task_id`` (or a unique prefix of it) in the result directories."""
-    from codecbench.results import load_records
+    from codecbench.runner.store import load_records
 
     records = load_records(*result_dirs)
     hits = [r for r in records if str(r.get("task_id", "")).startswith(task_id)]
@@ -237,7 +237,7 @@ def _test_rows(n_rows: int, test_fraction: float, seed: int) -> np.ndarray:
 
 def _fit(codec: Any, config: dict[str, Any], train: Dataset) -> None:
     try:  # the runner's model cache: a record measured on this machine is not retrained
-        from codecbench.runner import fit_cached as cached_fit
+        from codecbench.runner.models import fit_cached as cached_fit
     except ImportError:  # pragma: no cover
         codec.fit(train)
         return

@@ -31,7 +31,7 @@ from codecbench.leaderboard import (
     render_budgets,
     table_cells,
 )
-from codecbench.results import RUN_FILE, load_records
+from codecbench.runner.store import RUN_FILE, load_records
 
 #: PNG resolution inside the report (lower than the standalone plots: the page stays small).
 REPORT_DPI = 100

@@ -37,7 +37,7 @@ def make_record(
     variables: dict[str, dict[str, float]] | None = None,
     task_id: str | None = None,
 ) -> dict[str, Any]:
-    """A record in the format of ``codecbench.results``; sizes follow from ``effective_ratio``."""
+    """A record in the format of ``codecbench.runner.store``; sizes follow from ``effective_ratio``."""
     params = dict(params or {})
     if effective_ratio is None:
         effective_ratio = ratio if ratio is not None else 1.0

@@ -369,7 +369,7 @@ def awkward_registry(tmp_path, monkeypatch):
 
 
 def test_runner_measures_every_awkward_table(awkward_registry, tmp_path):
-    from codecbench.results import iter_records
+    from codecbench.runner.store import iter_records
 
     names = list(awkward_registry)
     df = codecbench.run(["raw", "zstd", "blosc", "trunc"], names, out=tmp_path / "run")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 import codecbench
-from codecbench.results import iter_records
+from codecbench.runner.store import iter_records
 
 SMALL = {"jets-synthetic": {"n_rows": 3000}, "cfd-synthetic": {"n_steps": 3}}
 GRID = ["raw", "zstd", {"id": "trunc", "bits": 8}]

@@ -20,7 +20,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from codecbench.results import RECORDS_FILE, RUN_FILE, RecordStore, atomic_write_text, write_run_file
+from codecbench.data.files import atomic_write_text
+from codecbench.runner.environment import write_run_file
+from codecbench.runner.store import RECORDS_FILE, RUN_FILE, RecordStore
 
 BITS = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
 CODECS = "raw,zstd,gzip,blosc,trunc"

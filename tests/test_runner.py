@@ -15,8 +15,8 @@ import codecbench
 import codecbench.runner
 from codecbench import ConfigError
 from codecbench.plugins import refresh
-from codecbench.results import iter_records
 from codecbench.runner import build_tasks, parse_assignments, parse_sweeps
+from codecbench.runner.store import iter_records
 
 SMALL = {"jets-synthetic": {"n_rows": 4000}, "cfd-synthetic": {"n_steps": 4}}
 
@@ -276,7 +276,7 @@ def test_plugin_that_fails_to_import_gives_failed_records(tmp_path, misbehaving)
 
 def test_setting_names_only_parameters_that_differ_from_defaults():
     from codecbench.plugins import get_codec_class
-    from codecbench.runner import _setting
+    from codecbench.runner.task import _setting
 
     cls = get_codec_class("blosc")
     assert _setting(cls, {"id": "blosc", "cname": "zstd", "clevel": 5, "shuffle": "bit"}) == "shuffle=bit"

@@ -1,7 +1,9 @@
 """Where tasks run: in this process (``serial``), in child processes (``process``), or on Dask (``dask``).
 
-Every executor takes tasks (small, picklable: a codec config and a dataset name, never the data)
-and yields records as tasks finish, so the runner can stream them to disk.
+Every executor takes tasks (small, picklable: a codec config and a dataset name, never the data),
+runs ``codecbench.runner.task.measure_task`` on each and yields the records as tasks finish, so the
+run can stream them to disk. A task whose worker died or that timed out gets
+``failed_record``.
 
 - ``serial``: one task after another in this process. With a ``timeout``, each task runs in a child
   process instead, so a hung codec can be stopped.
@@ -21,20 +23,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from codecbench.errors import ConfigError
+from codecbench.runner.grid import Task
+from codecbench.runner.task import failed_record, measure_task
 
 EXECUTORS = ("serial", "process", "dask")
 
-Measure = Callable[..., dict[str, Any]]
-
-
-def _failed(task: Any, base: Callable[[Any], dict[str, Any]], message: str, stage: str) -> dict[str, Any]:
-    rec = base(task)
-    rec.update(status="failed", error=message, stage=stage)
-    return rec
-
-
 #: Modules the fork server imports once, so each task's fresh process starts without importing them.
-PRELOAD = ["codecbench._warm"]
+PRELOAD = ["codecbench.runner.preload"]
 #: Thread counts of native libraries in a worker when several workers share the machine (as Dask
 #: sets them for its workers): one core per worker, no oversubscription.
 WORKER_THREADS_ENV = {
@@ -80,9 +75,7 @@ def _start_forkserver_ignoring_sigint() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
-def _child(
-    conn: Any, measure: Measure, task: Any, env: dict[str, str] | None = None, path: list[str] | None = None
-) -> None:
+def _child(conn: Any, task: Task, env: dict[str, str] | None = None, path: list[str] | None = None) -> None:
     import signal
 
     # Ctrl-C is the parent's to handle: it stops every worker itself (and records nothing half done).
@@ -105,7 +98,7 @@ def _child(
             except (ImportError, ValueError):
                 pass
     try:
-        rec = measure(task)
+        rec = measure_task(task)
     except BaseException as exc:  # pragma: no cover - measure_task catches codec errors itself
         rec = {"__error__": f"{type(exc).__name__}: {exc}"}
     try:
@@ -137,25 +130,18 @@ def _start_uninterrupted(proc: Any) -> None:
 
 
 def run_serial(
-    tasks: Sequence[Any],
-    measure: Measure,
+    tasks: Sequence[Task],
     progress: Callable[..., None] | None = None,
-    on_start: Callable[[Any], None] | None = None,
+    on_start: Callable[[Task], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Run tasks one by one in this process."""
     for task in tasks:
         if on_start:
             on_start(task)
-        yield measure(task, progress=progress)
+        yield measure_task(task, progress=progress)
 
 
-def run_processes(
-    tasks: Sequence[Any],
-    measure: Measure,
-    base_record: Callable[[Any], dict[str, Any]],
-    workers: int = 2,
-    timeout: float | None = None,
-) -> Iterator[dict[str, Any]]:
+def run_processes(tasks: Sequence[Task], workers: int = 2, timeout: float | None = None) -> Iterator[dict[str, Any]]:
     """Run each task in its own child process, ``workers`` at a time; kill those past ``timeout``."""
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
@@ -164,7 +150,7 @@ def run_processes(
 
     ctx = _context()
     pending = list(tasks)
-    running: list[tuple[Any, Any, Any, float]] = []  # (task, process, parent_conn, started)
+    running: list[tuple[Task, Any, Any, float]] = []  # (task, process, parent_conn, started)
     try:
         while pending or running:
             while pending and len(running) < workers:
@@ -173,11 +159,11 @@ def run_processes(
                 env = dict(os.environ)
                 if workers > 1:
                     env = {**WORKER_THREADS_ENV, **env}  # the user's own settings win
-                proc = ctx.Process(target=_child, args=(child, measure, task, env, list(sys.path)), daemon=True)
+                proc = ctx.Process(target=_child, args=(child, task, env, list(sys.path)), daemon=True)
                 _start_uninterrupted(proc)
                 child.close()
                 running.append((task, proc, parent, time.monotonic()))
-            still: list[tuple[Any, Any, Any, float]] = []
+            still: list[tuple[Task, Any, Any, float]] = []
             for task, proc, conn, started in running:
                 if conn.poll():
                     try:
@@ -187,15 +173,15 @@ def run_processes(
                     proc.join(5)
                     if rec is None or "__error__" in rec:
                         why = rec["__error__"] if rec else f"worker process exited with code {proc.exitcode}"
-                        rec = _failed(task, base_record, why, "worker")
+                        rec = failed_record(task, why, "worker")
                     yield rec
                 elif not proc.is_alive():
                     proc.join()
-                    yield _failed(task, base_record, f"worker process died (exit code {proc.exitcode})", "worker")
+                    yield failed_record(task, f"worker process died (exit code {proc.exitcode})", "worker")
                 elif timeout is not None and time.monotonic() - started > timeout:
                     proc.kill()
                     proc.join()
-                    yield _failed(task, base_record, f"timed out after {timeout:g} s and was stopped", "timeout")
+                    yield failed_record(task, f"timed out after {timeout:g} s and was stopped", "timeout")
                 else:
                     still.append((task, proc, conn, started))
             running = still
@@ -207,15 +193,13 @@ def run_processes(
             proc.join()
 
 
-def measure_in_child(task: Any, measure: Measure, base_record: Callable[[Any], dict[str, Any]], timeout: float) -> dict:
+def measure_in_child(task: Task, timeout: float) -> dict[str, Any]:
     """Run one task in a child process and stop it after ``timeout`` seconds (used on Dask workers)."""
-    return next(run_processes([task], measure, base_record, workers=1, timeout=timeout))
+    return next(run_processes([task], workers=1, timeout=timeout))
 
 
 def run_dask(
-    tasks: Sequence[Any],
-    measure: Measure,
-    base_record: Callable[[Any], dict[str, Any]],
+    tasks: Sequence[Task],
     workers: int = 2,
     timeout: float | None = None,
     scheduler: str | None = None,
@@ -241,14 +225,14 @@ def run_dask(
             client = Client(cluster)
     try:
         if timeout is None:
-            futures = {client.submit(measure, t, pure=False): t for t in tasks}
+            futures = {client.submit(measure_task, t, pure=False): t for t in tasks}
         else:
-            futures = {client.submit(measure_in_child, t, measure, base_record, timeout, pure=False): t for t in tasks}
+            futures = {client.submit(measure_in_child, t, timeout, pure=False): t for t in tasks}
         for fut in as_completed(futures):
             try:
                 yield fut.result()
             except Exception as exc:  # the worker died or the task was lost
-                yield _failed(futures[fut], base_record, f"dask task failed: {type(exc).__name__}: {exc}", "worker")
+                yield failed_record(futures[fut], f"dask task failed: {type(exc).__name__}: {exc}", "worker")
     finally:
         client.close()
         if cluster is not None:

@@ -1,5 +1,5 @@
 """Imported by the process executor's fork server: loads codecbench and scans the codec entry points
-once, so every task's freshly forked process starts with both done (see ``codecbench.executors``)."""
+once, so every task's freshly forked process starts with both done (see ``codecbench.runner.executors``)."""
 
 import numpy  # noqa: F401
 

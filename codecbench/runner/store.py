@@ -1,8 +1,9 @@
-"""Result records: the schema, the JSON Lines store, and the run's environment.
+"""Result records: the format version, the JSON Lines store, and reading records back.
 
 A run directory holds ``records.jsonl`` (one JSON object per line, one per task: codec config x
-dataset x split x repeat, appended and flushed as each task ends) and ``run.json`` (environment
-and command line, written atomically). ``load_results`` reads one or more of them back.
+dataset x split x repeat, appended and fsynced as each task ends) and ``run.json`` (the machine
+and the command line, ``codecbench.runner.environment``). ``load_records`` and ``load_results``
+read one or more run directories back, migrating records of older format versions.
 """
 
 from __future__ import annotations
@@ -10,15 +11,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
-import subprocess
-import sys
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from codecbench.data.files import atomic_write_text
 from codecbench.errors import ConfigError
 
 #: Version of the record format. Readers migrate older records (see ``migrate``).
@@ -39,7 +35,8 @@ RECORD_KEYS = (
 )  # fmt: skip
 
 
-def _json_default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
+    """``json.dumps``'s ``default`` for records: numpy scalars and arrays, paths."""
     import numpy as np
 
     if isinstance(obj, np.generic):
@@ -53,7 +50,7 @@ def _json_default(obj: Any) -> Any:
 
 def dumps(record: dict[str, Any]) -> str:
     """One record as one line of JSON (NaN and infinities written as JSON5-style literals)."""
-    return json.dumps(record, default=_json_default, sort_keys=False, separators=(",", ":"))
+    return json.dumps(record, default=json_default, sort_keys=False, separators=(",", ":"))
 
 
 class RecordStore:
@@ -154,81 +151,6 @@ def load_results(*paths: str | os.PathLike[str]) -> Any:
     if not recs:
         return pd.DataFrame(columns=list(RECORD_KEYS))
     return pd.DataFrame.from_records(recs)
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent
-        )
-        return out.stdout.strip() or None if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def environment() -> dict[str, Any]:
-    """Versions and machine facts stored with every run."""
-    from importlib import metadata
-
-    import numpy as np
-
-    import codecbench
-
-    def version(dist: str) -> str | None:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return None
-
-    plugins = sorted(
-        {
-            f"{ep.dist.metadata['Name']}=={ep.dist.version}"
-            for ep in metadata.entry_points(group="codecbench.codecs")
-            if ep.dist
-        }
-    )
-    env: dict[str, Any] = {
-        "codecbench": codecbench.__version__,
-        "plugins": plugins,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or None,
-        "cpu_count": os.cpu_count(),
-        "numpy": np.__version__,
-        "torch": version("torch"),
-        "packages": {d: version(d) for d in ("pandas", "zstandard", "blosc2", "uproot", "nflows", "numcodecs")},
-        "git_commit": _git_commit(),
-        "argv": sys.argv,
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    try:
-        import psutil
-
-        env["memory_bytes"] = psutil.virtual_memory().total
-    except ImportError:  # pragma: no cover
-        pass
-    if "torch" in sys.modules:
-        torch = sys.modules["torch"]
-        if torch.cuda.is_available():
-            env["gpu"] = torch.cuda.get_device_name(0)
-    return env
-
-
-def write_run_file(out_dir: str | os.PathLike[str], extra: dict[str, Any]) -> None:
-    """Write ``OUT/run.json``: the environment plus the run's own settings (``extra``)."""
-    path = Path(out_dir) / RUN_FILE
-    previous: list[dict[str, Any]] = []
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-            previous = old.get("previous", []) + [{k: v for k, v in old.items() if k != "previous"}]
-        except (json.JSONDecodeError, AttributeError):
-            previous = []
-    data = {**environment(), **extra, "record_version": RECORD_VERSION}
-    if previous:
-        data["previous"] = previous
-    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default, allow_nan=True) + "\n")
 
 
 def finite_or_none(x: float | None) -> float | None:
