@@ -423,7 +423,8 @@ def leaderboard_cmd(
     bd_reference: str | None = typer.Option(None, "--bd-reference", help="Codec the curve summary compares to."),
 ) -> None:
     """One table per dataset from stored records, Pareto rows marked; or the best setting per codec within a budget."""
-    from codecbench.leaderboard import leaderboard, render_leaderboard
+    from codecbench.tables.leaderboard import leaderboard
+    from codecbench.tables.render import render_leaderboard
 
     if not result_dirs:
         import os
@@ -452,7 +453,7 @@ def compare_cmd(
     speed_tolerance: float = typer.Option(20.0, "--speed-tolerance", help="Percent speed change not flagged."),
 ) -> None:
     """Per setting, the change in ratio, error and speed from RUN_A to RUN_B; regressions flagged."""
-    from codecbench.compare import Tolerance, compare_runs, render_comparison
+    from codecbench.tables.compare import Tolerance, compare_runs, render_comparison
 
     tolerance = Tolerance(ratio_pct=ratio_tolerance, error_pct=error_tolerance, speed_pct=speed_tolerance)
     result = compare_runs(run_a, run_b, aggregate=aggregate, tolerance=tolerance)
@@ -473,7 +474,8 @@ def plot_cmd(
     aggregate: str = typer.Option("newest", "--aggregate", help="Same setting in several dirs: newest or median."),
 ) -> None:
     """Rate-distortion curves per dataset, or one record's histograms (--record)."""
-    from codecbench.plots import plot_record, plot_results
+    from codecbench.tables.plots.rate_distortion import plot_results
+    from codecbench.tables.plots.record import plot_record
 
     if record:
         paths = plot_record(result_dirs, record, out)
@@ -494,7 +496,7 @@ def report_cmd(
     no_plots: bool = typer.Option(False, "--no-plots", help="Tables only (no matplotlib needed)."),
 ) -> None:
     """One self-contained HTML page: run details, tables and embedded plots."""
-    from codecbench.report import write_report
+    from codecbench.tables.report import write_report
 
     path = write_report(
         *result_dirs,

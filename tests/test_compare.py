@@ -13,8 +13,9 @@ import pytest
 from leaderboard_records import make_record, toy_records, write_run
 from typer.testing import CliRunner
 
-from codecbench.compare import bd_details, bd_ratio_gain, bd_summary, compare_runs, pct_change, render_comparison
-from codecbench.leaderboard import leaderboard_frame
+from codecbench.tables.bd import bd_details, bd_ratio_gain, bd_summary
+from codecbench.tables.compare import compare_runs, pct_change, render_comparison
+from codecbench.tables.leaderboard import leaderboard_frame
 
 
 def _curve(errors: np.ndarray, scale: float = 1.0) -> np.ndarray:

@@ -12,16 +12,10 @@ from leaderboard_records import make_record, toy_records, write_run
 from typer.testing import CliRunner
 
 from codecbench.codec import ConfigError
-from codecbench.leaderboard import (
-    aggregate,
-    break_even_values,
-    budget_table,
-    leaderboard,
-    leaderboard_frame,
-    parse_budget,
-    records_frame,
-    render_leaderboard,
-)
+from codecbench.tables.budgets import budget_table, parse_budget
+from codecbench.tables.frame import aggregate, break_even_values, records_frame
+from codecbench.tables.leaderboard import leaderboard, leaderboard_frame
+from codecbench.tables.render import render_leaderboard
 
 
 def _row(frame: pd.DataFrame, codec: str, setting: str = "") -> pd.Series:

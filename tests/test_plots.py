@@ -15,16 +15,12 @@ pytest.importorskip("matplotlib")
 
 from codecbench.codec import CodecbenchError, ConfigError  # noqa: E402
 from codecbench.dataset import Dataset  # noqa: E402
-from codecbench.leaderboard import leaderboard_frame  # noqa: E402
 from codecbench.measure.jets import four_vectors, jet_columns, jet_energy, leading_pair_mass  # noqa: E402
-from codecbench.plots import (  # noqa: E402
-    find_record,
-    plot_record,
-    rate_distortion_figure,
-    reconstruct,
-    require_matplotlib,
-    save_figure,
-)
+from codecbench.tables.leaderboard import leaderboard_frame  # noqa: E402
+from codecbench.tables.plots.figure import require_matplotlib, save_figure  # noqa: E402
+from codecbench.tables.plots.rate_distortion import rate_distortion_figure  # noqa: E402
+from codecbench.tables.plots.reconstruct import find_record, reconstruct  # noqa: E402
+from codecbench.tables.plots.record import plot_record  # noqa: E402
 
 
 def _png_size(path) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from leaderboard_records import make_record, toy_records, write_run
 from typer.testing import CliRunner
 
 from codecbench.codec import ConfigError
-from codecbench.report import build_report
+from codecbench.tables.report import build_report
 
 
 class _Page(HTMLParser):

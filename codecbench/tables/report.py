@@ -19,19 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from codecbench.errors import ConfigError
-from codecbench.leaderboard import (
-    LEGEND,
-    Budget,
-    bd_cells,
-    bd_sentence,
-    budget_table,
-    html_page,
-    html_table,
-    leaderboard_frame,
-    render_budgets,
-    table_cells,
-)
 from codecbench.runner.store import RUN_FILE, load_records
+from codecbench.tables.bd import bd_summary
+from codecbench.tables.budgets import Budget, budget_table
+from codecbench.tables.leaderboard import leaderboard_frame
+from codecbench.tables.plots.figure import require_matplotlib
+from codecbench.tables.plots.rate_distortion import rate_distortion_figure
+from codecbench.tables.plots.reconstruct import find_record, reconstruct
+from codecbench.tables.plots.record import record_figures
+from codecbench.tables.render import LEGEND, bd_cells, bd_sentence, render_budgets, table_cells
+from codecbench.tables.text import html_page, html_table
 
 #: PNG resolution inside the report (lower than the standalone plots: the page stays small).
 REPORT_DPI = 100
@@ -103,8 +100,6 @@ def build_report(
     ``include_plots`` needs matplotlib (``pip install 'codecbench[plot]'``); ``record_ids`` adds
     the residual/response figures of those records, re-running their codecs.
     """
-    from codecbench.compare import bd_summary
-
     if not result_dirs:
         raise ConfigError("no result directory given")
     records = load_records(*result_dirs)
@@ -112,8 +107,6 @@ def build_report(
     if frame.empty:
         raise ConfigError(f"no records in {', '.join(map(str, result_dirs))}")
     if include_plots:
-        from codecbench.plots import rate_distortion_figure, require_matplotlib
-
         require_matplotlib()
     bd = bd_summary(frame, reference=bd_reference)
     datasets = sorted(frame["dataset"].unique())
@@ -148,8 +141,6 @@ def build_report(
         ]  # fmt: skip
         body.append(html_table(["dataset", "codec", "setting", "stage", "error"], rows, ["failed"] * len(rows)))
     if record_ids:
-        from codecbench.plots import find_record, reconstruct, record_figures
-
         body.append("<h2 id='records'>records</h2>")
         for task_id in record_ids:
             rec = find_record(result_dirs, task_id)
