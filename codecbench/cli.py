@@ -81,7 +81,7 @@ def list_codecs_cmd(
 
     infos = list_codecs()
     if all_:
-        from codecbench.numcodecs import list_numcodecs
+        from codecbench.interop.numcodecs import list_numcodecs
 
         infos += list_numcodecs()
     rows = [

@@ -111,8 +111,8 @@ def get_codec_class(codec_id: str) -> type[Codec]:
     """Import (once) and return the codec class registered as ``codec_id``."""
     if codec_id in _loaded:
         return _loaded[codec_id]
-    if codec_id.startswith("numcodecs."):  # a numcodecs codec through the adapter (codecbench.numcodecs)
-        from codecbench.numcodecs import adapter_class
+    if codec_id.startswith("numcodecs."):  # a numcodecs codec through the adapter (codecbench.interop.numcodecs_codecs)
+        from codecbench.interop.numcodecs_codecs import adapter_class
 
         return adapter_class(codec_id)
     ep = _single(codec_id)
@@ -173,7 +173,7 @@ def parse_spec(spec: str | dict[str, Any]) -> dict[str, Any]:
     elif isinstance(spec, str):
         text = spec.strip()
         if text.startswith("numcodecs:"):  # numcodecs:{"id": "zfpy", ...} or numcodecs:zlib
-            from codecbench.numcodecs import parse_numcodecs_spec
+            from codecbench.interop.numcodecs_codecs import parse_numcodecs_spec
 
             return parse_numcodecs_spec(text)
         if text.startswith("{"):

@@ -18,14 +18,14 @@ from typer.testing import CliRunner
 
 from codecbench.archive import (
     FORMAT_VERSION,
-    MANIFEST,
     ArchiveError,
     compress_input,
     decompress_archive,
     open_archive,
+    read_input,
 )
+from codecbench.archive.format import MANIFEST
 from codecbench.codec import ConfigError, DatasetError, PayloadError, PluginError
-from codecbench.io import read_input
 from codecbench.measure.metrics import error_metrics
 from codecbench.plugins import available
 
@@ -321,7 +321,7 @@ def test_committed_fixture_archives_still_decode(case: str) -> None:
 
 def test_every_builtin_codec_has_a_fixture() -> None:
     """A built-in codec without a committed fixture archive is a gap in the format's regression net."""
-    from codecbench.archive import codec_provenance
+    from codecbench.archive.encode import codec_provenance
     from codecbench.plugins import describe
 
     builtin = [

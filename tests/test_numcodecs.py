@@ -11,7 +11,7 @@ import pytest
 from codecbench import Codec, CodecError, PayloadError, PluginError, compress, decompress, get_codec
 from codecbench.plugins import get_codec_class, parse_spec
 
-cn = pytest.importorskip("codecbench.numcodecs")
+cn = pytest.importorskip("codecbench.interop.numcodecs")
 numcodecs = cn.import_numcodecs()
 
 

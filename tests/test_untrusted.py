@@ -4,7 +4,7 @@
   without ``allow_pickle=False``, ``torch.load`` without ``weights_only=True``, unsafe YAML, eval/exec).
 - Pickle payloads planted where codecbench reads binary data: a learned codec's state and fitted blob,
   the runner's model cache entry, an npz/npy registered through a user registry, an npz given to
-  ``codecbench.io``. Each is refused, and the object's ``__reduce__`` (which would create a marker file)
+  ``codecbench.archive``. Each is refused, and the object's ``__reduce__`` (which would create a marker file)
   never runs.
 - Registry file names that could escape the data path or the cache are refused.
 - A file's checksum is verified before the file is parsed.
@@ -229,7 +229,7 @@ def test_registered_npz_and_npy_with_pickles_are_refused(tmp_path, marker, monke
 
 
 def test_io_read_input_refuses_pickled_npz(tmp_path, marker):
-    from codecbench.io import read_input
+    from codecbench.archive import read_input
 
     payloads = pickle_payloads(marker)
     for suffix in ("npz", "npy"):

@@ -1,4 +1,4 @@
-"""numcodecs interoperability, both ways.
+"""numcodecs codecs run as codecbench codecs: the adapter, and numcodecs imported safely.
 
 **numcodecs codecs in codecbench.** Any codec in numcodecs' registry runs in codecbench by spec::
 
@@ -12,26 +12,22 @@ numcodecs codec's own. ``list codecs --all`` lists them. Only a known set of num
 flagged lossless (``LOSSLESS_IDS``: the compressors and shuffles), so the harness checks those bit
 for bit; every other one is measured as lossy.
 
-**codecbench codecs in numcodecs (and Zarr).** ``as_numcodecs(codec)`` returns a numcodecs ``Codec``
-registered under ``codecbench.<codec id>`` for any codecbench codec, fitted learned codecs
-included: its config holds the codecbench config and the fitted state (base64 of
-``save_fitted()``, or of ``save_state()`` for a decode-only export), so ``numcodecs.get_codec(config)``
-in a fresh process rebuilds it. Chunks are codecbench-framed payloads (dtype, shape, checksums).
-A fresh process finds the export classes of the built-in codecs through numcodecs' entry points;
-for any other codec call ``register(codec_id)`` or ``register_all()`` before reading.
-
 **numcodecs 0.16 with zfpy 1.0.1.post0.** numcodecs parses zfpy's version as integers, and the
 ``post0`` release makes ``import numcodecs`` raise ``ValueError`` (and with it ``import zarr``).
 ``import_numcodecs()`` works around that by retrying the import with the version strings reduced
-to their numeric release part. Importing this module runs it, so ``import codecbench.numcodecs``
+to their numeric release part. Importing this module runs it, so ``import codecbench.interop.numcodecs``
 before ``import numcodecs`` or ``import zarr`` is enough.
+
+This module depends on the codec contract only: the registry (``codecbench.plugins``) imports it
+to resolve ``numcodecs.<id>`` ids and ``numcodecs:`` specs. The other direction (codecbench codecs
+exported to numcodecs) needs the registry and lives in ``codecbench.interop.numcodecs``.
 """
 
 from __future__ import annotations
 
-import base64
 import importlib.metadata as _md
 import inspect
+import json
 import re
 import sys
 from types import ModuleType
@@ -40,25 +36,32 @@ from typing import Any, ClassVar
 import numpy as np
 
 from codecbench.codec import Codec
-from codecbench.container import compress, decompress
 from codecbench.errors import CodecbenchError, CodecError, PayloadError, PluginError
-from codecbench.plugins import CodecInfo
 
 #: Prefix of the codecbench ids of wrapped numcodecs codecs, and of the spec strings.
 ID_PREFIX = "numcodecs."
+
+
 SPEC_PREFIX = "numcodecs:"
+
+
 #: Prefix of the numcodecs ids of exported codecbench codecs.
 EXPORT_PREFIX = "codecbench."
+
+
 #: numcodecs ids whose round trip is bit-exact (checked as lossless by the harness).
 LOSSLESS_IDS = frozenset(
     {"zlib", "gzip", "bz2", "lzma", "blosc", "zstd", "lz4", "shuffle", "bitshuffle", "pcodec", "base64", "fletcher32",
      "crc32", "adler32", "crc32c", "jenkins_lookup3", "zlib_ng"}
 )  # fmt: skip
+
+
 #: numcodecs ids codecbench refuses to run: decoding them unpickles the payload (arbitrary code).
 REFUSED_IDS = frozenset({"pickle"})
-#: numcodecs ids that handle only object or string arrays, not codecbench's numeric arrays.
-OBJECT_ONLY_IDS = frozenset({"vlen-utf8", "vlen-bytes", "vlen-array", "json2", "msgpack2", "categorize"})
+
+
 _INSTALL = "pip install 'codecbench[sota]'"
+
 
 _numcodecs: ModuleType | None = None
 
@@ -102,19 +105,20 @@ except PluginError:
     pass
 
 
-def _registry() -> Any:
+def numcodecs_registry() -> Any:
+    """numcodecs' codec registry module (``numcodecs.registry``), numcodecs imported safely."""
     return import_numcodecs().registry
 
 
 def numcodecs_ids() -> list[str]:
     """The ids in numcodecs' registry (registered classes and entry points), without our own exports."""
-    reg = _registry()
+    reg = numcodecs_registry()
     ids = set(reg.codec_registry) | set(reg.entries)
     return sorted(i for i in ids if isinstance(i, str) and not i.startswith(EXPORT_PREFIX))
 
 
 def _numcodecs_class(ncid: str) -> type:
-    reg = _registry()
+    reg = numcodecs_registry()
     cls = reg.codec_registry.get(ncid)
     if cls is None and ncid in reg.entries:
         cls = reg.entries[ncid].load()
@@ -126,9 +130,6 @@ def _numcodecs_class(ncid: str) -> type:
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise PluginError(f"numcodecs has no codec {ncid!r}{hint} (see `codecbench list codecs --all`)")
     return cls
-
-
-# --- numcodecs codecs in codecbench --------------------------------------------------------------
 
 
 class NumcodecsCodec(Codec):
@@ -234,8 +235,6 @@ def adapter_class(codec_id: str) -> type[NumcodecsCodec]:
 
 def parse_numcodecs_spec(text: str) -> dict[str, Any]:
     """``numcodecs:{"id": "zfpy", "tolerance": 0.01}`` or ``numcodecs:zlib`` -> ``{"id": "numcodecs.zfpy", ...}``."""
-    import json
-
     rest = text.strip()[len(SPEC_PREFIX) :].strip()
     if rest.startswith("{"):
         try:
@@ -249,133 +248,3 @@ def parse_numcodecs_spec(text: str) -> dict[str, Any]:
     else:
         raise CodecError(f"codec spec {text!r} names no numcodecs codec; e.g. numcodecs:zlib")
     return {**cfg, "id": ID_PREFIX + cfg["id"]}
-
-
-def list_numcodecs() -> list[CodecInfo]:
-    """What ``list codecs --all`` adds: one row per numcodecs codec (or one row saying numcodecs is missing)."""
-    try:
-        ids = numcodecs_ids()
-    except PluginError as exc:
-        return [CodecInfo("numcodecs:*", "", "numcodecs", "-", ("sota",), status="needs sota extra", error=str(exc))]
-    version = getattr(import_numcodecs(), "__version__", "?")
-    rows = []
-    for ncid in ids:
-        info = CodecInfo(ID_PREFIX + ncid, f"numcodecs:{ncid}", "numcodecs", version, ())
-        try:
-            cls = adapter_class(ID_PREFIX + ncid)
-            info.status, info.lossless, info.learned = "ok", bool(cls.lossless), False
-            if ncid in OBJECT_ONLY_IDS:
-                info.status = "object arrays only"
-        except Exception as exc:  # refused, or an entry point of another package that fails to import
-            info.status = "refused" if ncid in REFUSED_IDS else "broken"
-            info.error = str(exc)
-        rows.append(info)
-    return rows
-
-
-# --- codecbench codecs in numcodecs --------------------------------------------------------------
-
-_exports: dict[str, type] = {}
-
-
-def _export_base() -> type:
-    if "" in _exports:
-        return _exports[""]
-    nc = import_numcodecs()
-    from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
-
-    class CodecbenchNumcodec(nc.abc.Codec):  # type: ignore[misc, name-defined]
-        """A codecbench codec as a numcodecs codec; chunks are codecbench-framed payloads.
-
-        Config: ``{"id": "codecbench.<id>", "config": <codecbench config>, "state": <base64 or None>,
-        "state_kind": "fitted" | "decoder"}``.
-        """
-
-        codec_id: str | None = None
-
-        def __init__(self, config: dict[str, Any], state: str | None = None, state_kind: str = "fitted") -> None:
-            from codecbench.plugins import get_codec
-
-            if state_kind not in ("fitted", "decoder"):
-                raise CodecError(f"state_kind must be 'fitted' or 'decoder', not {state_kind!r}")
-            self.config, self.state, self.state_kind = dict(config), state, state_kind
-            self.codec = get_codec(self.config)
-            if self.codec_id != EXPORT_PREFIX + self.codec.codec_id:
-                raise CodecError(
-                    f"numcodecs id {self.codec_id!r} does not match codecbench codec {self.codec.codec_id!r}"
-                )
-            if state:
-                try:
-                    blob = base64.b64decode(state.encode("ascii"), validate=True)
-                except (ValueError, UnicodeEncodeError) as exc:
-                    raise CodecError(f"exported codec {self.codec_id!r}: its state is not valid base64") from exc
-                (self.codec.load_fitted if state_kind == "fitted" else self.codec.load_state)(blob)
-
-        def encode(self, buf: Any) -> bytes:
-            return compress(self.codec, np.ascontiguousarray(ensure_ndarray(buf)))
-
-        def decode(self, buf: Any, out: Any = None) -> Any:
-            arr = decompress(self.codec, ensure_bytes(buf))
-            return ndarray_copy(arr, out)
-
-        def get_config(self) -> dict[str, Any]:
-            return {"id": self.codec_id, "config": self.config, "state": self.state, "state_kind": self.state_kind}
-
-        def __repr__(self) -> str:
-            return f"{type(self).__name__}({self.codec!r})"
-
-    _exports[""] = CodecbenchNumcodec
-    return CodecbenchNumcodec
-
-
-def export_class(codec_id: str) -> type:
-    """The numcodecs codec class ``codecbench.<codec_id>``, made once and registered with numcodecs."""
-    if codec_id.startswith(ID_PREFIX):
-        raise CodecError(f"{codec_id!r} is a numcodecs codec already; use numcodecs.get_codec directly")
-    if codec_id not in _exports:
-        base = _export_base()
-        cls = type(
-            "Codecbench_" + re.sub(r"\W", "_", codec_id),
-            (base,),
-            {"codec_id": EXPORT_PREFIX + codec_id, "__module__": __name__},
-        )
-        _exports[codec_id] = cls
-    cls = _exports[codec_id]
-    _registry().register_codec(cls)
-    return cls
-
-
-def register(codec_id: str) -> None:
-    """Register ``codecbench.<codec_id>`` with numcodecs (before reading data written with it)."""
-    export_class(codec_id)
-
-
-def register_all() -> list[str]:
-    """Register every installed codecbench codec with numcodecs; return the numcodecs ids registered."""
-    from codecbench.plugins import available
-
-    return [export_class(cid).codec_id for cid in available()]
-
-
-def as_numcodecs(codec: Codec, include_encoder: bool = True) -> Any:
-    """A numcodecs ``Codec`` (id ``codecbench.<id>``) that encodes and decodes exactly like ``codec``.
-
-    A fitted learned codec carries its state in the config: ``save_fitted()`` (encoder and decoder)
-    by default, or only ``save_state()`` (enough to decode) with ``include_encoder=False``. A wrapped
-    numcodecs codec is returned as the numcodecs codec it wraps.
-    """
-    if isinstance(codec, NumcodecsCodec):
-        return codec.numcodecs_codec
-    if not isinstance(codec, Codec):
-        raise CodecError(f"as_numcodecs takes a codecbench Codec, not {type(codec).__name__}")
-    blob = codec.save_fitted() if include_encoder else codec.save_state()
-    state = base64.b64encode(blob).decode("ascii") if blob else None
-    cls = export_class(codec.codec_id)
-    return cls(config=codec.get_config(), state=state, state_kind="fitted" if include_encoder else "decoder")
-
-
-def __getattr__(name: str) -> Any:
-    """``export_<id>``: the export class of a codec, for numcodecs' entry points (``numcodecs.codecs`` group)."""
-    if name.startswith("export_") and len(name) > len("export_"):
-        return export_class(name[len("export_") :])
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
