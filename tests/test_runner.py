@@ -256,14 +256,14 @@ def test_lossless_records_exact_on_awkward_values(tmp_path):
 
 
 def test_codec_list_option_keeps_json_specs_whole():
-    from codecbench.cli import _split_list
+    from codecbench.cli.app import split_list
 
-    assert _split_list('zstd, {"id": "zstd", "level": 19},numcodecs:{"id": "zlib", "level": 1}') == [
+    assert split_list('zstd, {"id": "zstd", "level": 19},numcodecs:{"id": "zlib", "level": 1}') == [
         "zstd",
         '{"id": "zstd", "level": 19}',
         'numcodecs:{"id": "zlib", "level": 1}',
     ]
-    assert _split_list(None) is None
+    assert split_list(None) is None
 
 
 def test_plugin_that_fails_to_import_gives_failed_records(tmp_path, misbehaving):
