@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from codecbench._version import __version__
 from codecbench.codec import CONTRACT_VERSION, Codec
 from codecbench.container import compress, decompress
 from codecbench.dataset import Dataset
 from codecbench.errors import CodecbenchError, CodecError, ConfigError, DatasetError, PayloadError, PluginError
 from codecbench.plugins import get_codec, list_codecs
-
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from codecbench._version import __version__
 from codecbench.archive.format import FORMAT_NAME, FORMAT_VERSION, MANIFEST, encode_floats, npy_bytes, zip_comment
 from codecbench.archive.items import jsonable
 from codecbench.errors import ConfigError
@@ -37,8 +38,6 @@ class EncodedEntry:
 
 def write_archive(path: str | Path, entries: list[EncodedEntry], source: dict[str, Any]) -> Path:
     """Write ``entries`` to a ``.cbz`` archive at ``path`` (atomically: a temporary file, then a rename)."""
-    from codecbench import __version__
-
     if not entries:
         raise ConfigError("an archive needs at least one entry")
     path = Path(path).expanduser()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -54,11 +55,7 @@ _TEMPLATE_SKIP = {"__pycache__", ".pytest_cache", ".ruff_cache", "build", "dist"
 
 def plugin_template_dir() -> Any:
     """The plugin template: ``codecbench/_plugin_template`` in a wheel, ``examples/third-party-codec`` in a checkout."""
-    from pathlib import Path
-
-    import codecbench
-
-    package = Path(codecbench.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the codecbench package
     for candidate in (package / "_plugin_template", package.parent / "examples" / "third-party-codec"):
         if (candidate / "pyproject.toml").is_file():
             return candidate
@@ -77,7 +74,6 @@ def create_plugin(name: str, dest: Any = None) -> Any:
     destination that exists and is not empty.
     """
     import re
-    from pathlib import Path
 
     if not re.fullmatch(_PLUGIN_NAME_RE, name) or len(name) > 40:
         raise ConfigError(

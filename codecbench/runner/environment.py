@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from codecbench._version import __version__
 from codecbench.data.files import atomic_write_text
 from codecbench.runner.store import RECORD_VERSION, RUN_FILE, json_default
 
@@ -35,8 +36,6 @@ def environment() -> dict[str, Any]:
 
     import numpy as np
 
-    import codecbench
-
     def version(dist: str) -> str | None:
         try:
             return metadata.version(dist)
@@ -51,7 +50,7 @@ def environment() -> dict[str, Any]:
         }
     )
     env: dict[str, Any] = {
-        "codecbench": codecbench.__version__,
+        "codecbench": __version__,
         "plugins": plugins,
         "python": sys.version.split()[0],
         "platform": platform.platform(),

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from codecbench._version import __version__
 from codecbench.codec import Codec
 from codecbench.data.files import atomic_write_text
 from codecbench.dataset import Dataset
@@ -42,13 +43,11 @@ def _model_key(config: dict[str, Any], train: Dataset, encode_params: tuple[str,
         except metadata.PackageNotFoundError:
             return None
 
-    import codecbench
-
     key = {
         "config": {k: v for k, v in config.items() if k not in encode_params},
         "train_sha256": train.sha256(),
         "split": train.meta.get("split"),
-        "versions": [codecbench.__version__, v("torch"), v("nflows"), np.__version__],
+        "versions": [__version__, v("torch"), v("nflows"), np.__version__],
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
