@@ -1,9 +1,8 @@
-"""The codec contract: the base class every codec plugin subclasses, and the error types.
+"""The codec contract: the ``Codec`` base class every codec plugin subclasses.
 
-A codec turns a numpy array into bytes and back. The harness (``codecbench.container``) frames
-every payload with dtype, shape and checksums, so a codec only handles the raw bytes of its body.
-
-A minimal codec::
+This module's docstrings are the one text of the contract: ``docs/plugins.md`` (the plugin guide)
+and the README point here instead of restating it. A codec turns a numpy array into bytes and back.
+The smallest codec::
 
     class MyCodec(Codec):
         codec_id = "mycodec"
@@ -18,8 +17,33 @@ A minimal codec::
         def decode(self, payload):
             return np.frombuffer(my_lib.decompress(payload), dtype=np.uint8)
 
-``get_config`` and ``from_config`` come from the constructor's parameters: each parameter must be
-stored on the instance under its own name and be JSON-serialisable.
+and its registration, in the plugin's ``pyproject.toml`` (the entry point's name must equal
+``codec_id``; an extra in brackets is what ``list codecs`` tells a user to install)::
+
+    [project.entry-points."codecbench.codecs"]
+    mycodec = "my_package.module:MyCodec"
+
+What the harness does around a codec, on every run:
+
+- it frames every payload (``codecbench.container``: codec id, dtype, shape, body length,
+  checksums) and verifies the frame before ``decode`` runs, so ``decode`` only ever sees a body
+  that ``encode`` of this codec id produced, undamaged (unless crafted on purpose);
+- it decodes through a fresh instance built from ``get_config()`` plus
+  ``load_state(save_state())``, never the instance that encoded, and checks
+  ``aux_nbytes() == len(save_state())``;
+- it compares the round trip of a ``lossless`` codec bit for bit, and checks a
+  ``declared_bound()`` on every value (reported in the record's ``extras``, not enforced);
+- it fits a ``learned`` codec on the training split (through the model cache) and measures it
+  on the held-out test split;
+- it turns any exception of a codec into a failed record with the stage that raised; the run goes
+  on. A ``CodecbenchError`` is recorded by its message, anything else with its type and traceback.
+
+Parameters the harness fills in when a codec's constructor has them and the config does not set
+them: ``columns`` (a table's column names), and for learned codecs ``device`` (``--device``) and
+``seed`` (the base seed plus the repeat index, for ``--repeats``).
+
+The contract's major version is ``CONTRACT_VERSION``; additive changes (a new optional hook) keep it.
+The errors a codec raises are defined in ``codecbench.errors`` and re-exported here.
 """
 
 from __future__ import annotations
@@ -64,19 +88,34 @@ class Codec(abc.ABC):
 
     Class attributes a codec sets:
 
-    - ``codec_id``: the registry name (``"zstd"``);
-    - ``lossless``: whether ``decode(encode(x))`` reproduces ``x`` bit for bit;
+    - ``codec_id``: the registry name (``"zstd"``), equal to the entry point's name;
+    - ``lossless``: whether ``decode(encode(x))`` reproduces ``x`` bit for bit (NaN payloads, -0.0
+      and subnormals included); the harness checks it on every task;
     - ``learned`` (default False): whether ``fit`` trains on data; learned codecs are fitted on
       the training split and measured on the test split;
     - ``default_sweep`` (default empty): ``{param: [values]}``, the settings a rate-distortion sweep
-      runs for this codec;
+      runs for this codec (the product of the lists); every value must be accepted;
     - ``encode_params`` (default empty): parameters of a learned codec that do not change what
       ``fit`` learns (a quantizer's bits, an error bound): settings that differ only in these share
-      one fitted model in the model cache, so a sweep over them trains once;
+      one fitted model in the model cache (loaded with ``load_fitted``), so a sweep over them
+      trains once;
     - ``requires`` (default empty): modules the codec needs at run time but imports lazily (for
       example ``("torch",)``); the registry refuses to load the codec when one is missing, so
       ``list codecs`` shows the extra to install and a run never starts it half-working;
-    - ``contract_version``: the major version of this contract the codec was written for.
+    - ``contract_version``: the major version of this contract the codec was written for (state it
+      explicitly: the default is the running codecbench's); the registry refuses another major.
+
+    Constructor parameters: every one has a default (``get_codec("mycodec")`` must work), is
+    JSON-serialisable (int, float, str, bool, None, list, dict) and is stored on the instance under
+    its own name; ``get_config``/``from_config`` are built from them. Anything that changes the
+    output must be a parameter, or the config does not describe the codec. A bad value raises
+    ``CodecError``.
+
+    Optional instance attribute (or property) ``resolved_device``: the device a learned codec
+    actually runs on after ``fit`` (``"cpu"``, ``"cuda:0"``), where ``device="auto"`` left it open.
+    The runner records it as the record's ``device`` (falling back to the config's ``device``, then
+    ``"cpu"``) and, when it starts with ``"cuda"`` (or, without it, when ``device`` does),
+    synchronizes CUDA before each clock read so timings include the device's queued work.
     """
 
     codec_id: ClassVar[str]
@@ -88,21 +127,43 @@ class Codec(abc.ABC):
     contract_version: ClassVar[int] = CONTRACT_VERSION
 
     def fit(self, train: Dataset) -> None:  # noqa: B027 - optional hook, deliberately empty
-        """Train on the training split. Codecs that learn nothing leave this as a no-op."""
+        """Train on the training split (learned codecs). Codecs that learn nothing leave this as a no-op.
+
+        A learned codec calls ``self.report_progress(epoch, n_epochs, **metrics)`` once per epoch, and
+        should refuse training data it cannot use (NaN, the wrong kind) with ``CodecError`` before
+        training starts.
+        """
 
     @abc.abstractmethod
     def encode(self, data: np.ndarray) -> bytes:
-        """Compress ``data`` (a contiguous numpy array) to bytes."""
+        """Compress ``data`` (a C-contiguous array of any shape and a numeric dtype) to bytes.
+
+        Deterministic: the same input gives the same bytes (no timestamps, no unseeded randomness).
+        Leaves ``data`` unchanged. Input the codec does not support (a dtype, a number of
+        dimensions, NaN for some lossy codecs) raises ``CodecError`` saying what it supports; no
+        ``IndexError`` or numpy ``ValueError`` may escape.
+        """
 
     @abc.abstractmethod
     def decode(self, payload: bytes | memoryview) -> np.ndarray:
         """Decompress ``payload`` (bytes-like: the harness passes a read-only memoryview, no copy).
 
-        May return the original shape or a flat buffer (numpy array or bytes) of the right size.
+        May return the array in any shape with the frame's dtype and number of values, or a flat
+        ``uint8`` buffer (or bytes) of the right size: the harness restores dtype and shape and refuses
+        anything else with ``CodecError``. A body it cannot read raises ``PayloadError``: catch what
+        the decompressor raises (``zlib.error``, ``struct.error``, ``RuntimeError`` from C extensions,
+        ``MemoryError`` from a damaged size field). Returning wrong values from a damaged body is
+        tolerated (the frame's checksums stop damaged payloads first); raising anything else,
+        crashing or hanging is not.
         """
 
     def save_state(self) -> bytes:
-        """The decoder's side of a fitted codec (weights, scalers, tables); empty for stateless codecs."""
+        """The decoder's side of a fitted codec (weights, scalers, tables); empty for stateless codecs.
+
+        Everything a decoder needs beyond the payload and the config: ``load_state`` of it on a fresh
+        instance must decode identically. No pickle (``numpy.save`` to a buffer, safetensors, a
+        struct layout). Its length is the record's ``aux_bytes``.
+        """
         return b""
 
     def load_state(self, blob: bytes) -> None:
@@ -114,7 +175,9 @@ class Codec(abc.ABC):
         """Everything a fitted codec needs to encode and decode (encoder too), for the model cache.
 
         Defaults to ``save_state()``; learned codecs whose encoder is not part of the decoder's
-        state override this pair. Never counted in ``aux_nbytes``.
+        state override this pair. Never counted in ``aux_nbytes``. The cache key is the config
+        (less ``encode_params``), the training rows and the versions of codecbench, torch, nflows
+        and numpy: ``--refit`` after changing a codec's code without changing its config.
         """
         return self.save_state()
 
@@ -125,15 +188,32 @@ class Codec(abc.ABC):
     def declared_bound(self) -> dict[str, Any] | None:
         """The error bound this codec promises, checked by the harness on every value; None if none.
 
-        Form: ``{"mode": "abs" | "rel", "value": float}`` where ``rel`` means
-        ``|recon - orig| <= value * |orig|`` per value and ``abs`` means ``|recon - orig| <= value``;
-        ``value`` may instead be a mapping of column name to bound for tables. Non-finite
-        originals must come back identical.
+        Form: ``{"mode": MODE, "value": VALUE}``, with ``o`` the original and ``r`` the reconstruction.
+        Per-value modes:
+
+        - ``"abs"``: ``|r - o| <= value``;
+        - ``"rel"``: ``|r - o| <= value * |o|`` (so a zero must come back exactly zero);
+        - ``"rel_range"``: ``|r - o| <= value * (max(o) - min(o))`` over the finite values (SZ's REL);
+        - ``"abs_and_rel_range"``: ``value = {"abs": a, "rel": b}``, ``|r - o| <= min(a, b * range)``
+          (SZ's ABS_AND_REL);
+        - ``"rel_or_abs"``: ``value = {"rel": b, "abs": a}``, ``|r - o| <= max(b * |o|, a)`` (mantissa
+          rounding with gradual underflow: relative for normal numbers, absolute at the subnormals).
+
+        Global modes (a statistic of the whole array, or of each column):
+
+        - ``"psnr"``: ``20 log10(range / RMSE) >= value`` dB;
+        - ``"l2norm"``: ``sqrt(sum((r - o)**2)) <= value``.
+
+        For a table, ``value`` may instead map column names to bounds: each column is then checked
+        against its own bound (and its own range); columns not named are not checked. A non-finite
+        original must come back identical (NaN as NaN, the same infinity) and a finite one finite;
+        a codec that cannot reproduce them refuses such input with ``CodecError`` instead.
+        ``codecbench.measure.bounds.check_bound`` checks exactly these modes.
         """
         return None
 
     def report_extras(self) -> dict[str, Any]:
-        """Facts about the last ``fit``/``encode`` for the record's ``extras`` (JSON-serialisable).
+        """Facts about the last ``fit``/``encode`` for the record's ``extras`` (a JSON-serialisable dict).
 
         For example latent normality statistics, escape counts or sparsity. Called by the harness
         after measuring; the default reports nothing.
@@ -151,7 +231,10 @@ class Codec(abc.ABC):
             cb(epoch, n_epochs, **metrics)
 
     def aux_nbytes(self) -> int:
-        """Bytes the decoder needs besides the payload: ``len(save_state())``."""
+        """Bytes the decoder needs besides the payload: ``len(save_state())``. Not to be overridden.
+
+        The harness and the conformance checks verify that it equals ``len(save_state())``.
+        """
         return len(self.save_state())
 
     @classmethod

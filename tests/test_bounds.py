@@ -194,3 +194,19 @@ def test_rel_or_abs_takes_the_looser_per_value() -> None:
         o.reshape(2, 2), r.reshape(2, 2), {"mode": "rel_or_abs", "value": {"a": {"rel": 0.01, "abs": 1.0}}}, ["a", "b"]
     )
     assert per_col["bound_violations_by_column"] == {"a": 0} and per_col["bound_unchecked_columns"] == ["b"]
+
+
+def test_the_contract_text_names_exactly_the_modes_check_bound_checks() -> None:
+    """codec.py's ``declared_bound`` docstring is the one definition of the bound forms; it must list every mode."""
+    import re
+
+    from codecbench.codec import Codec
+    from codecbench.measure.bounds import GLOBAL_MODES, MODES, PAIR_MODES
+
+    doc = Codec.declared_bound.__doc__ or ""
+    documented = re.findall(r'^\s*- ``"([a-z_0-9]+)"``:', doc, flags=re.M)
+    assert sorted(documented) == sorted(MODES) and len(documented) == len(set(documented))
+    for mode in PAIR_MODES:  # the pair modes say their value is a mapping
+        assert re.search(rf'``"{mode}"``: ``value = {{', doc), mode
+    global_part = doc[doc.index("Global modes") :]
+    assert all(f'``"{m}"``' in global_part for m in GLOBAL_MODES)

@@ -1,4 +1,4 @@
-"""numcodecs interoperability, both ways; the public module (``codecbench.numcodecs`` before 0.2).
+"""numcodecs interoperability, both ways: the public module (formerly ``codecbench.numcodecs``).
 
 **numcodecs codecs in codecbench.** Any codec in numcodecs' registry runs in codecbench by spec
 (``numcodecs:zlib``, ``numcodecs:{"id": "zfpy", "tolerance": 0.01}``); the adapter is

@@ -4,38 +4,22 @@ A codec that promises an error bound returns it from ``Codec.declared_bound()``;
 ``check_bound`` on the original and reconstructed arrays and merges the result into the record's
 ``extras``. We measure, we do not trust: the check recomputes everything from the data.
 
-Bound forms (``bound["mode"]`` and ``bound["value"]``):
+The bound forms (``bound["mode"]`` and ``bound["value"]``) are defined in the docstring of
+``Codec.declared_bound`` (``codecbench.codec``), the contract's one text; ``MODES`` lists the modes
+this module checks, and a test keeps the two in step. For the per-value modes,
+``bound_violations`` counts the values that break the bound. For the global modes (``GLOBAL_MODES``:
+a statistic of the whole array, or of each column), ``bound_violations`` counts the blocks (the
+array, or each column of a per-column bound) whose statistic breaks the bound, ``bound_blocks`` the
+blocks checked, ``bound_violation_fraction`` their ratio, ``bound_achieved`` the statistic
+measured (a mapping per column), ``bound_worst_excess`` the largest shortfall (dB for psnr, norm
+units for l2norm) and ``bound_worst_ratio`` the ratio of the achieved RMS (or L2) error to the
+allowed one. An infinite excess or ratio is reported as None (strict JSON has no Infinity).
 
-- ``"abs"``: ``|r - o| <= value`` for every value;
-- ``"rel"``: ``|r - o| <= value * |o|`` per value (so a zero must come back exactly zero);
-- ``"rel_range"``: ``|r - o| <= value * (max(o) - min(o))``, SZ's "REL" mode: relative to the value
-  range of the array (over its finite values);
-- ``"abs_and_rel_range"``: ``value = {"abs": a, "rel": r}``, and ``|r - o| <= min(a, r * range)``
-  (SZ's ABS_AND_REL);
-- ``"rel_or_abs"``: ``value = {"rel": r, "abs": a}``, and ``|r - o| <= max(r * |o|, a)`` per value:
-  the promise of mantissa rounding in a float format with gradual underflow (relative for normal
-  numbers, absolute at the scale of the subnormals).
-
-Two global modes check a statistic of the whole array (or of each column) instead of each value:
-
-- ``"psnr"``: ``PSNR = 20 log10(range / RMSE) >= value`` (dB), SZ's PSNR mode;
-- ``"l2norm"``: ``sqrt(sum((r - o)**2)) <= value``, SZ's L2NORM mode.
-
-For these, ``bound_violations`` counts the blocks (the array, or each column of a per-column
-bound) whose statistic breaks the bound, ``bound_blocks`` the blocks checked,
-``bound_violation_fraction`` their ratio, ``bound_achieved`` the statistic measured (a mapping per
-column), ``bound_worst_excess`` the largest shortfall (dB for psnr, norm units for l2norm) and
-``bound_worst_ratio`` the ratio of the achieved RMS (or L2) error to the allowed one. An infinite
-excess or ratio is reported as None (strict JSON has no Infinity).
-
-``value`` may instead be a mapping ``{column name: value}`` for a table (``columns`` names the
-columns of a 2-D array): each column is then checked against its own bound, and for ``rel_range``
-against its own range, which is what a codec that compresses column by column promises. Columns not
-named in the mapping are not checked and are listed in ``bound_unchecked_columns``.
-
-Non-finite values: an original NaN must come back NaN, an original +-Inf the same infinity, and a
-finite original must come back finite; every mismatch counts as a violation (and is counted
-separately in ``bound_nonfinite_mismatches``). The excess and ratio statistics cover finite values.
+A per-column bound (``value`` a mapping ``{column name: value}``; ``columns`` names the columns
+of a 2-D array) is checked column by column, each against its own range for ``rel_range``; columns
+not named are listed in ``bound_unchecked_columns``. Every non-finite mismatch counts as a violation
+and is also counted in ``bound_nonfinite_mismatches``; the excess and ratio statistics cover finite
+values.
 
 Tolerance: errors and allowed errors are computed in float64. For float32 (and float16) data the
 difference ``r - o`` is then exact, but for float64 data the subtraction, the product ``value * |o|``
