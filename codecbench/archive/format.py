@@ -56,15 +56,9 @@ import numpy as np
 from codecbench.errors import PayloadError
 
 FORMAT_NAME = "codecbench-archive"
-
-
 #: Version of the archive layout this codecbench writes (and the newest it reads).
 FORMAT_VERSION = 1
-
-
 MANIFEST = "manifest.json"
-
-
 #: Largest manifest accepted (bytes); a bigger one is refused as corrupted rather than parsed.
 MAX_MANIFEST_BYTES = 64 * 2**20
 

@@ -42,14 +42,8 @@ def list_codecs_cmd(
 
 #: Names in the plugin template (examples/third-party-codec) that ``new-plugin`` replaces.
 TEMPLATE_CODEC_ID = "xordelta"
-
-
 TEMPLATE_CLASS_STEM = "XorDelta"
-
-
 _PLUGIN_NAME_RE = r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*"
-
-
 _TEMPLATE_SKIP = {"__pycache__", ".pytest_cache", ".ruff_cache", "build", "dist", ".venv"}
 
 

@@ -15,8 +15,6 @@ from pathlib import Path
 from codecbench.errors import DatasetError
 
 _DIGESTS: dict[tuple[str, int, int, str], str] = {}
-
-
 _DIGEST_LOCK = threading.Lock()
 
 

@@ -19,11 +19,7 @@ from codecbench.data.checksums import verify_file
 from codecbench.errors import DatasetError
 
 ENV_DATA_PATH = "CODECBENCH_DATA_PATH"
-
-
 ENV_CACHE_DIR = "CODECBENCH_CACHE_DIR"
-
-
 ENV_OFFLINE = "CODECBENCH_OFFLINE"
 
 

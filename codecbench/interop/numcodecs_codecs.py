@@ -40,15 +40,9 @@ from codecbench.errors import CodecbenchError, CodecError, PayloadError, PluginE
 
 #: Prefix of the codecbench ids of wrapped numcodecs codecs, and of the spec strings.
 ID_PREFIX = "numcodecs."
-
-
 SPEC_PREFIX = "numcodecs:"
-
-
 #: Prefix of the numcodecs ids of exported codecbench codecs.
 EXPORT_PREFIX = "codecbench."
-
-
 #: numcodecs ids whose round trip is bit-exact (checked as lossless by the harness).
 LOSSLESS_IDS = frozenset(
     {"zlib", "gzip", "bz2", "lzma", "blosc", "zstd", "lz4", "shuffle", "bitshuffle", "pcodec", "base64", "fletcher32",
@@ -58,11 +52,7 @@ LOSSLESS_IDS = frozenset(
 
 #: numcodecs ids codecbench refuses to run: decoding them unpickles the payload (arbitrary code).
 REFUSED_IDS = frozenset({"pickle"})
-
-
 _INSTALL = "pip install 'codecbench[sota]'"
-
-
 _numcodecs: ModuleType | None = None
 
 

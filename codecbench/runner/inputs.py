@@ -15,8 +15,6 @@ import numpy as np
 from codecbench.dataset import Dataset
 
 _dataset_cache: dict[str, Dataset] = {}
-
-
 _quality_cache: dict[str, dict[str, Any]] = {}
 
 

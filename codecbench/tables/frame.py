@@ -24,8 +24,6 @@ from codecbench.errors import ConfigError
 
 #: Columns that identify a setting when records are merged.
 ROW_KEY = ("dataset", "config_key", "split", "fit_on")
-
-
 #: Numeric record keys aggregated over repeats (mean and std) and merged across result dirs.
 NUMERIC_KEYS = (
     "raw_bytes", "payload_bytes", "aux_bytes", "n_values", "ratio", "effective_ratio",

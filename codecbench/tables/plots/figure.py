@@ -21,11 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Figure size in inches (16:9, a slide) and the PNG resolution.
 SLIDE_SIZE = (10.0, 5.625)
-
-
 PNG_DPI = 150
-
-
 #: matplotlib settings of every figure (font sizes; PDF fonts embedded as TrueType).
 RC = {
     "font.size": 11,
