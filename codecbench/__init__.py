@@ -2,8 +2,9 @@
 
 Public API (what users, scripts and plugins import)::
 
-    from codecbench import (Codec, Dataset, get_codec, list_codecs, compress, decompress, load_dataset,
-                            run, load_results, CodecbenchError, PayloadError, CodecError, DatasetError,
+    from codecbench import (Codec, Knob, Dataset, get_codec, list_codecs, compress, decompress,
+                            load_dataset, run, load_results, CodecbenchError, PayloadError, CodecError,
+                            DatasetError,
                             PluginError, ConfigError)
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from codecbench._version import __version__
-from codecbench.codec import CONTRACT_VERSION, Codec
+from codecbench.codec import CONTRACT_MINOR, CONTRACT_VERSION, Codec, Knob
 from codecbench.container import compress, decompress
 from codecbench.dataset import Dataset
 from codecbench.errors import CodecbenchError, CodecError, ConfigError, DatasetError, PayloadError, PluginError
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = [
+    "CONTRACT_MINOR",
     "CONTRACT_VERSION",
     "Codec",
     "CodecError",
@@ -29,6 +31,7 @@ __all__ = [
     "ConfigError",
     "Dataset",
     "DatasetError",
+    "Knob",
     "PayloadError",
     "PluginError",
     "__version__",

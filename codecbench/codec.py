@@ -50,7 +50,9 @@ from __future__ import annotations
 
 import abc
 import inspect
-from typing import TYPE_CHECKING, Any, ClassVar
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -69,18 +71,63 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Major version of the codec contract. A plugin declares the version it was written for as
 #: ``contract_version``; the registry refuses a plugin built for another major version.
 CONTRACT_VERSION = 1
+#: Minor version: 1.1 adds the quality knob (``Knob``, ``Codec.tune``) for target searches.
+CONTRACT_MINOR = 1
 
 #: The errors are defined in ``codecbench.errors`` and re-exported here, next to the class that raises them.
 __all__ = [
+    "CONTRACT_MINOR",
     "CONTRACT_VERSION",
     "Codec",
     "CodecError",
     "CodecbenchError",
     "ConfigError",
     "DatasetError",
+    "Knob",
     "PayloadError",
     "PluginError",
 ]
+
+
+@dataclass(frozen=True)
+class Knob:
+    """The one parameter a target search may move (contract 1.1), declared as a codec's ``tune``.
+
+    ``lo``/``hi``: the range searched; ``integer``: only integers are valid; ``log``: bisect on a
+    log scale (``lo`` must be positive); ``finer``: the direction in which the error gets smaller
+    (``"up"``: larger values are more accurate, like trunc's bits; ``"down"``: smaller values are,
+    like an error bound). A search assumes the error is monotone in the knob and the ratio moves
+    the other way. For learned codecs the knob must be one of ``encode_params``: a search never refits.
+    """
+
+    param: str
+    lo: float
+    hi: float
+    integer: bool = False
+    log: bool = False
+    finer: Literal["up", "down"] = "up"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.param, str) or not self.param:
+            raise CodecError(f"a knob names a constructor parameter, not {self.param!r}")
+        if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.lo < self.hi):
+            raise CodecError(f"knob {self.param!r} needs finite lo < hi, not [{self.lo}, {self.hi}]")
+        if self.log and self.lo <= 0:
+            raise CodecError(f"knob {self.param!r} is searched on a log scale, so lo must be positive, not {self.lo}")
+        if self.finer not in ("up", "down"):
+            raise CodecError(f"knob {self.param!r}: finer must be 'up' or 'down', not {self.finer!r}")
+        if self.integer and (self.lo != int(self.lo) or self.hi != int(self.hi)):
+            raise CodecError(f"integer knob {self.param!r} needs integer lo and hi, not [{self.lo}, {self.hi}]")
+
+    @property
+    def finest(self) -> float:
+        """The setting with the smallest error."""
+        return self.hi if self.finer == "up" else self.lo
+
+    @property
+    def coarsest(self) -> float:
+        """The setting with the largest error (and the highest ratio)."""
+        return self.lo if self.finer == "up" else self.hi
 
 
 class Codec(abc.ABC):
@@ -102,6 +149,9 @@ class Codec(abc.ABC):
     - ``requires`` (default empty): modules the codec needs at run time but imports lazily (for
       example ``("torch",)``); the registry refuses to load the codec when one is missing, so
       ``list codecs`` shows the extra to install and a run never starts it half-working;
+    - ``tune`` (default None; contract 1.1): the ``Knob`` a target search moves (``--target``);
+      a codec without one is reported as having no knob in a target run. ``knob()`` returns it per
+      instance (override it when the knob depends on a mode), ``knob_hint()`` a first guess;
     - ``contract_version``: the major version of this contract the codec was written for (state it
       explicitly: the default is the running codecbench's); the registry refuses another major.
 
@@ -125,6 +175,7 @@ class Codec(abc.ABC):
     encode_params: ClassVar[tuple[str, ...]] = ()
     requires: ClassVar[tuple[str, ...]] = ()
     contract_version: ClassVar[int] = CONTRACT_VERSION
+    tune: ClassVar[Knob | None] = None
 
     def fit(self, train: Dataset) -> None:  # noqa: B027 - optional hook, deliberately empty
         """Train on the training split (learned codecs). Codecs that learn nothing leave this as a no-op.
@@ -156,6 +207,21 @@ class Codec(abc.ABC):
         tolerated (the frame's checksums stop damaged payloads first); raising anything else,
         crashing or hanging is not.
         """
+
+    def knob(self) -> Knob | None:
+        """The knob a target search moves for this instance: the class's ``tune`` unless overridden.
+
+        Codecs whose knob depends on a parameter (an error-bound mode) override this; None means
+        this setting has no knob.
+        """
+        return self.tune
+
+    def knob_hint(self, metric: str, value: float) -> float | None:
+        """A first guess of the knob's setting meeting the target ``metric`` = ``value``; None for no guess.
+
+        A good guess saves probes (the search walks from it); a wrong one costs a few more.
+        """
+        return None
 
     def save_state(self) -> bytes:
         """The decoder's side of a fitted codec (weights, scalers, tables); empty for stateless codecs.

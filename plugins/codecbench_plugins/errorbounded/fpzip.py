@@ -7,7 +7,7 @@ from typing import Any
 import fpzip
 import numpy as np
 
-from codecbench import Codec, CodecError
+from codecbench import Codec, CodecError, Knob
 
 from ._common import check_float, decode_single_block, fold_shape, pack
 
@@ -37,6 +37,9 @@ class FpzipCodec(Codec):
     lossless = False
     # relative error bounds of 2^-5 .. 2^-21 (3e-2 .. 5e-7) on float32; even values, as float64 needs
     default_sweep = {"precision": [14, 16, 20, 24, 28, 30]}
+    #: For a target search: the bits kept, 10 to 32 (float32's range; float64 needs even values
+    #: from 14 to 64, which a search over this range does not give, so a float64 search can fail).
+    tune = Knob("precision", lo=10, hi=32, integer=True, finer="up")
 
     def __init__(self, precision: int = 20) -> None:
         if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 64:
@@ -75,16 +78,16 @@ class FpzipCodec(Codec):
         self._dtype = data.dtype
         self._check_nans(data)
         if data.size == 0:
-            return pack(data, [])
+            return pack("fpzip", data, [])
         arr = np.ascontiguousarray(data.reshape(fold_shape(data.shape, 4)))
         try:
             block = fpzip.compress(arr, precision=self.precision, order="C")
         except Exception as exc:  # fpzip raises its own FpzipWriteError
             raise CodecError(f"fpzip cannot compress an array of shape {data.shape}: {exc}") from exc
-        return pack(data, [block])
+        return pack("fpzip", data, [block])
 
-    def decode(self, payload: bytes) -> np.ndarray:
-        return decode_single_block("fpzip", payload, lambda block: fpzip.decompress(block, order="C"))
+    def decode(self, payload: bytes | memoryview, *, dtype: Any = None, shape: Any = None) -> np.ndarray:
+        return decode_single_block("fpzip", payload, lambda b: fpzip.decompress(b, order="C"), dtype, shape)
 
     def declared_bound(self) -> dict[str, Any]:
         """``rel_or_abs``: ``2**-(precision - 9)`` for float32 (``- 12`` for float64), floor at the subnormals.

@@ -1,0 +1,1 @@
+"""Helpers shared by several codec families: the versioned body, bounded pcodec/zstd coders, column statistics."""
