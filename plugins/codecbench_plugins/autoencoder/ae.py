@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench import Codec, CodecError, Dataset, PayloadError
+from codecbench import Codec, CodecError, Dataset, Knob, PayloadError
 
 from . import common
 from .common import Layout, Scaler
@@ -57,6 +57,10 @@ class AECodec(Codec):
     default_sweep = {"latent_dim": [1, 2, 3, 4]}
     #: Settings that do not change what ``fit`` learns: the model cache shares one fitted model across them.
     encode_params = ("latent_bits", "zstd_level")
+    #: For a target search (an encode parameter: a search never refits): the uniform latent
+    #: quantizer's bits, 8..14. The network's own reconstruction error usually dominates, so a tight
+    #: target is often met by no setting; the run then says so with the closest one.
+    tune = Knob("latent_bits", lo=8, hi=14, integer=True, finer="up")
     #: Latent activation of the network; ``sae`` overrides.
     _latent_activation = "linear"
     _MAGIC = MAGIC

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench import Codec, CodecError, get_codec
+from codecbench import Codec, CodecError, Knob, get_codec
 from codecbench_plugins.truncation import stage
 
 BACKENDS = ("blosc", "zstd")
@@ -34,6 +34,8 @@ class BitroundCodec(Codec):
     requires = ("numcodecs",)
     lossless = False
     default_sweep = {"keepbits": list(range(4, 21))}
+    #: For a target search: keepbits 0..23 (float32's mantissa; float64 searches stop there too).
+    tune = Knob("keepbits", lo=0, hi=23, integer=True, finer="up")
 
     def __init__(self, keepbits: int = 10, backend: str = "blosc") -> None:
         if isinstance(keepbits, bool) or not isinstance(keepbits, int) or not 0 <= keepbits <= 52:

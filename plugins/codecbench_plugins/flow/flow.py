@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench import Codec, CodecError, Dataset, PayloadError
+from codecbench import Codec, CodecError, Dataset, Knob, PayloadError
 from codecbench_plugins.autoencoder import common
 from codecbench_plugins.autoencoder.common import Layout, Scaler
 
@@ -83,6 +83,9 @@ class FlowCodec(Codec):
     default_sweep = {"bits": list(range(8, 21))}
     #: Settings that do not change what ``fit`` learns: the model cache shares one fitted flow across them.
     encode_params = ("bits", "max_rel_error", "max_abs_error", "max_std_error", "zstd_level")
+    #: For a target search (encode parameters only: a search never refits): the quantizer's ``bits``;
+    #: with an escape bound set, that bound instead (``knob()``).
+    tune = Knob("bits", lo=8, hi=20, integer=True, finer="up")
 
     def __init__(
         self,
@@ -166,6 +169,25 @@ class FlowCodec(Codec):
         self._columns: list[str] | None = None
         self._history: dict[str, Any] = {}
         self._last: dict[str, Any] = {}
+
+    def knob(self) -> Knob | None:
+        """``bits`` (8..20); with an escape bound set, that bound on a log scale (``max_std_error`` and
+        ``max_rel_error`` 1e-9..1, ``max_abs_error`` 1e-15..1e15): escapes make it hold for every value."""
+        if self.max_std_error is not None:
+            return Knob("max_std_error", lo=1e-9, hi=1.0, log=True, finer="down")
+        if self.max_rel_error is not None:
+            return Knob("max_rel_error", lo=1e-9, hi=1.0, log=True, finer="down")
+        if self.max_abs_error is not None:
+            return Knob("max_abs_error", lo=1e-15, hi=1e15, log=True, finer="down")
+        return self.tune
+
+    def knob_hint(self, metric: str, value: float) -> float | None:
+        """``sqrt(3) * t`` for ``worst_rel_rms = t`` with ``max_std_error`` (the escape bound caps each error)."""
+        if self.max_std_error is not None and metric == "worst_rel_rms":
+            return math.sqrt(3.0) * value
+        if self.max_abs_error is not None and metric == "max_abs_error":
+            return value
+        return None
 
     # -- fit ----------------------------------------------------------------------------------------
 

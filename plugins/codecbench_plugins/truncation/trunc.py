@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from codecbench import Codec, CodecError
+from codecbench import Codec, CodecError, Knob
 from codecbench_plugins.truncation import stage
 
 #: Bits kept per variable in CMS NanoAOD; columns not named here keep ``PRESET_OTHERS`` bits.
@@ -145,6 +145,8 @@ class TruncCodec(Codec):
     codec_id = "trunc"
     lossless = False
     default_sweep = {"bits": list(range(4, 21))}
+    #: For a target search: bits 0..52 (beyond the dtype's mantissa the values are kept exactly).
+    tune = Knob("bits", lo=0, hi=52, integer=True, finer="up")
 
     def __init__(
         self,
@@ -167,6 +169,10 @@ class TruncCodec(Codec):
             raise CodecError(f"trunc backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.bits, self.preset, self.columns, self.backend = bits, preset, columns, backend
         self._last_bits: list[int] | int | None = None
+
+    def knob(self) -> Knob | None:
+        """``bits`` (0..52); None when the bits are given per column or by a preset (one knob cannot move them)."""
+        return None if isinstance(self.bits, dict) or self.preset is not None else self.tune
 
     # --- which bits for which column ---------------------------------------------------------------
 
