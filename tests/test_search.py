@@ -7,7 +7,7 @@ import math
 import pytest
 
 from codecbench import ConfigError, Knob
-from codecbench.search import search
+from codecbench.runner.search import search
 
 
 class Toy:

@@ -79,6 +79,7 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         "device",
         "dataset_params",
         "sweep_default",
+        "targets",
     }
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -113,6 +114,17 @@ def _validate_file_config(p: Path, data: dict[str, Any]) -> None:
     for key, (ok, what) in checks.items():
         if key in data and not ok(data[key]):
             raise ConfigError(f"{where}: field {key!r} must be {what}, not {data[key]!r}")
+    targets = data.get("targets")
+    if targets is not None:
+        from codecbench.measure.targets import parse_target
+
+        if not isinstance(targets, list):
+            raise ConfigError(f"{where}: field 'targets' must be a list such as [worst_rel_rms=5e-4, {{psnr: 60}}]")
+        for i, t in enumerate(targets):
+            try:
+                parse_target(t)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: targets[{i}]: {exc}") from None
     registry = get_registry()
     for i, name in enumerate(data.get("datasets") or []):
         if not isinstance(name, str) or name not in registry:

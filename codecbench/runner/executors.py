@@ -1,9 +1,10 @@
 """Where tasks run: in this process (``serial``), in child processes (``process``), or on Dask (``dask``).
 
 Every executor takes tasks (small, picklable: a codec config and a dataset name, never the data),
-runs ``codecbench.runner.task.measure_task`` on each and yields the records as tasks finish, so the
-run can stream them to disk. A task whose worker died or that timed out gets
-``failed_record``.
+runs ``codecbench.runner.targeted.run_task`` on each (one record, or the probes of a target search)
+and yields the records as tasks finish, so the run can stream them to disk. A task whose worker
+died or that timed out gets ``failed_record``; a target search is one task, so ``timeout`` covers
+all of its probes.
 
 - ``serial``: one task after another in this process. With a ``timeout``, each task runs in a child
   process instead, so a hung codec can be stopped.
@@ -24,7 +25,8 @@ from typing import Any
 
 from codecbench.errors import ConfigError
 from codecbench.runner.grid import Task
-from codecbench.runner.task import failed_record, measure_task
+from codecbench.runner.targeted import run_task
+from codecbench.runner.task import failed_record
 
 EXECUTORS = ("serial", "process", "dask")
 
@@ -98,11 +100,11 @@ def _child(conn: Any, task: Task, env: dict[str, str] | None = None, path: list[
             except (ImportError, ValueError):
                 pass
     try:
-        rec = measure_task(task)
+        recs: Any = run_task(task)
     except BaseException as exc:  # pragma: no cover - measure_task catches codec errors itself
-        rec = {"__error__": f"{type(exc).__name__}: {exc}"}
+        recs = {"__error__": f"{type(exc).__name__}: {exc}"}
     try:
-        conn.send(rec)
+        conn.send(recs)
     except (BrokenPipeError, EOFError, OSError):
         pass  # the parent is gone (interrupted or killed): nobody is waiting for this record
     finally:
@@ -138,7 +140,7 @@ def run_serial(
     for task in tasks:
         if on_start:
             on_start(task)
-        yield measure_task(task, progress=progress)
+        yield from run_task(task, progress=progress)
 
 
 def run_processes(tasks: Sequence[Task], workers: int = 2, timeout: float | None = None) -> Iterator[dict[str, Any]]:
@@ -167,14 +169,14 @@ def run_processes(tasks: Sequence[Task], workers: int = 2, timeout: float | None
             for task, proc, conn, started in running:
                 if conn.poll():
                     try:
-                        rec = conn.recv()
+                        recs = conn.recv()
                     except EOFError:
-                        rec = None
+                        recs = None
                     proc.join(5)
-                    if rec is None or "__error__" in rec:
-                        why = rec["__error__"] if rec else f"worker process exited with code {proc.exitcode}"
-                        rec = failed_record(task, why, "worker")
-                    yield rec
+                    if not isinstance(recs, list):
+                        why = recs["__error__"] if recs else f"worker process exited with code {proc.exitcode}"
+                        recs = [failed_record(task, why, "worker")]
+                    yield from recs
                 elif not proc.is_alive():
                     proc.join()
                     yield failed_record(task, f"worker process died (exit code {proc.exitcode})", "worker")
@@ -193,9 +195,9 @@ def run_processes(tasks: Sequence[Task], workers: int = 2, timeout: float | None
             proc.join()
 
 
-def measure_in_child(task: Task, timeout: float) -> dict[str, Any]:
+def measure_in_child(task: Task, timeout: float) -> list[dict[str, Any]]:
     """Run one task in a child process and stop it after ``timeout`` seconds (used on Dask workers)."""
-    return next(run_processes([task], workers=1, timeout=timeout))
+    return list(run_processes([task], workers=1, timeout=timeout))
 
 
 def run_dask(
@@ -225,14 +227,15 @@ def run_dask(
             client = Client(cluster)
     try:
         if timeout is None:
-            futures = {client.submit(measure_task, t, pure=False): t for t in tasks}
+            futures = {client.submit(run_task, t, pure=False): t for t in tasks}
         else:
             futures = {client.submit(measure_in_child, t, timeout, pure=False): t for t in tasks}
         for fut in as_completed(futures):
             try:
-                yield fut.result()
+                recs = fut.result()
             except Exception as exc:  # the worker died or the task was lost
-                yield failed_record(futures[fut], f"dask task failed: {type(exc).__name__}: {exc}", "worker")
+                recs = [failed_record(futures[fut], f"dask task failed: {type(exc).__name__}: {exc}", "worker")]
+            yield from recs
     finally:
         client.close()
         if cluster is not None:

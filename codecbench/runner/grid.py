@@ -34,16 +34,19 @@ class Task:
     seed: int = 0
     repeat: int = 0
     test_fraction: float = DEFAULT_TEST_FRACTION
-    measure_on: str = "auto"  # "auto": test split for learned codecs, all rows otherwise
+    measure_on: str = "auto"  # "auto": test split for learned codecs, all rows otherwise; "test": every codec
     fit_on: str | None = None
     device: str | None = None
     refit: bool = False
     chunk_bytes: int | None = None
+    #: A target (``{"metric": ..., "value": ...}``): the task searches the codec's knob for it
+    #: (``codecbench.runner.targeted``) instead of measuring ``config`` once.
+    target: dict[str, Any] | None = None
 
     @property
     def task_id(self) -> str:
         """Stable id of the task (what ``--resume`` skips on)."""
-        key = {k: v for k, v in asdict(self).items() if k not in ("refit",)}
+        key = {k: v for k, v in asdict(self).items() if k != "refit" and not (k == "target" and v is None)}
         return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
@@ -109,9 +112,23 @@ def build_tasks(
     refit: bool = False,
     dataset_params: dict[str, dict[str, Any]] | None = None,
     chunk_bytes: int | None = None,
+    targets: Sequence[Any] | None = None,
 ) -> list[Task]:
-    """The grid as a list of tasks (validated: unknown codecs and parameters raise before anything runs)."""
+    """The grid as a list of tasks (validated: unknown codecs and parameters raise before anything runs).
+
+    ``targets`` (``Target``s, ``"metric=value"`` strings or dicts): each codec setting becomes one
+    search task per target instead of one measurement (default sweeps are not expanded then: the
+    search moves the knob itself). ``measure_on="auto"``: every codec of a dataset is measured on
+    its test split when the grid holds a learned codec measured there, so one table compares the
+    same rows; otherwise learned codecs on the test split and the others on all rows.
+    """
     from codecbench.data.registry import get_registry
+    from codecbench.measure.targets import parse_target
+
+    parsed = [parse_target(t) for t in (targets or [])]
+    if len(set(parsed)) != len(parsed):
+        raise ConfigError(f"a target is given twice: {', '.join(map(str, parsed))}")
+    goals = [t.to_dict() for t in parsed]
 
     sets = dict(sets or {})
     sweeps = dict(sweeps or {})
@@ -161,20 +178,27 @@ def build_tasks(
             configs.extend(expand(base, sweeps.get(spec["id"], {})))
             continue
         learned[spec["id"]] = bool(cls.learned)
-        sweep = dict(cls.default_sweep) if sweep_default else {}
+        sweep = dict(cls.default_sweep) if sweep_default and not goals else {}
         sweep.update(sweeps.get(spec["id"], {}))
+        knob = cls.from_config(base).knob() if goals else None
+        if knob is not None and knob.param in sweep:
+            raise ConfigError(
+                f"--sweep {spec['id']}.{knob.param} and --target: the target search sets {knob.param} itself"
+            )
         for cfg in expand(base, sweep):
             cls.from_config(cfg)  # validate names and values now, not in the middle of the run
             configs.append(cfg)
     tasks: list[Task] = []
     for name in datasets:
+        # one table, one set of rows: a learned codec measured on the test split takes the others with it
+        same_rows = measure_on == "auto" and any(learned.values()) and (not fit_on or fit_on == name)
         for cfg in configs:
             is_learned = learned[cfg["id"]]
             n_rep = repeats if is_learned else 1
             if fit_on and is_learned and fit_on != name:
                 if not _same_columns(fit_on, name, ds_params):
                     continue
-            for r in range(n_rep):
+            for r, goal in itertools.product(range(n_rep), goals or [None]):
                 tasks.append(
                     Task(
                         config=cfg,
@@ -183,11 +207,12 @@ def build_tasks(
                         seed=seed,
                         repeat=r,
                         test_fraction=test_fraction,
-                        measure_on=measure_on,
+                        measure_on="test" if same_rows else measure_on,
                         fit_on=fit_on if is_learned else None,
                         device=device if is_learned else None,
                         refit=refit,
                         chunk_bytes=chunk_bytes,
+                        target=goal,
                     )
                 )
     return tasks

@@ -50,6 +50,6 @@ class RunProgress:
         self.progress.update(self.sub, completed=epoch, total=n_epochs, description=desc)
 
     def advance(self, rec: dict[str, Any]) -> None:
-        if self.enabled:
+        if self.enabled and ((rec.get("search") or {}).get("role") or "target") != "probe":  # one step per task
             self.progress.advance(self.main)
             self.progress.update(self.main, description=f"done: {rec.get('codec')} on {rec.get('dataset')}")

@@ -3,8 +3,10 @@
 ``run`` is what ``codecbench.run`` and ``codecbench run`` call. It builds the grid (codec settings x
 datasets x repeats, ``codecbench.runner.grid``) from arguments and an optional run-config file,
 skips tasks already in ``OUT/records.jsonl`` when resuming, hands the rest to an executor
-(``codecbench.runner.executors``, which runs ``codecbench.runner.task.measure_task``), appends each
-record to the store as it arrives, and returns this run's records as a DataFrame.
+(``codecbench.runner.executors``, which runs ``codecbench.runner.targeted.run_task``), appends each
+record to the store as it arrives, and returns this run's records as a DataFrame. With targets, it
+first computes the limit rows (``codecbench.runner.limits``, stored in ``OUT/limits.jsonl`` and in
+the DataFrame's ``attrs["limits"]``) and adds ``fraction_of_limit`` to each targeted record.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from codecbench.runner.config import codecs_from_file, load_config_file
 from codecbench.runner.environment import write_run_file
 from codecbench.runner.executors import EXECUTORS, run_dask, run_processes, run_serial
 from codecbench.runner.grid import DEFAULT_TEST_FRACTION, build_tasks
+from codecbench.runner.limits import annotate, limit_rows
 from codecbench.runner.progress import RunProgress
-from codecbench.runner.store import RecordStore, iter_records
+from codecbench.runner.store import RecordStore, iter_records, write_limits
+from codecbench.runner.targeted import parent_task_id
 
 
 def run(
@@ -47,6 +51,7 @@ def run(
     chunk_bytes: int | None = None,
     show_progress: bool = False,
     on_record: Callable[[dict[str, Any]], None] | None = None,
+    targets: Sequence[Any] | None = None,
 ) -> Any:
     """Run the grid and return this run's records as a pandas DataFrame.
 
@@ -59,6 +64,9 @@ def run(
     stopped and recorded as failed (serial runs then put each task in a child process);
     ``chunk_bytes``: hand the codec row blocks of at most this many bytes, each framed on its own
     (bounds the codec's working memory; the record gives ``chunk_bytes`` and ``n_chunks``).
+    ``targets``: ``"metric=value"`` strings (or ``Target``s, ``{metric: value}`` dicts): each codec
+    setting searches its knob for each target (``codecbench.runner.targeted``) instead of being
+    measured once.
     """
     if executor not in EXECUTORS:
         raise ConfigError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
@@ -78,6 +86,7 @@ def run(
         fit_on = file_cfg.get("fit_on", fit_on)
         device = file_cfg.get("device", device)
         sweep_default = sweep_default or bool(file_cfg.get("sweep_default", False))
+        targets = targets if targets else file_cfg.get("targets")
     if measure_on not in ("auto", "test"):
         raise ConfigError(f"measure_on must be 'auto' or 'test', not {measure_on!r}")
     tasks = build_tasks(
@@ -95,8 +104,12 @@ def run(
         refit=refit,
         dataset_params=file_cfg.get("dataset_params"),
         chunk_bytes=chunk_bytes,
+        targets=targets,
     )
     store = RecordStore(out, resume=resume) if out is not None else None
+    limits = limit_rows(tasks)
+    if store is not None and limits:
+        write_limits(out, limits)  # type: ignore[arg-type]
     if store is not None:
         write_run_file(
             out,  # type: ignore[arg-type]
@@ -119,6 +132,7 @@ def run(
         else:
             stream = run_serial(todo, progress=bar.epoch, on_start=bar.start_task)
         for rec in stream:
+            annotate(rec, limits)
             if store is not None:
                 store.append(rec)
             records.append(rec)
@@ -127,7 +141,9 @@ def run(
             bar.advance(rec)
     if store is not None:
         ids = {t.task_id for t in tasks}
-        records = [r for r in iter_records(store.path) if r["task_id"] in ids]
+        records = [r for r in iter_records(store.path) if parent_task_id(r["task_id"]) in ids]
     import pandas as pd  # imported only now: it adds ~60 MB to the process while tasks run
 
-    return pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    df = pd.DataFrame.from_records(records) if records else pd.DataFrame()
+    df.attrs["limits"] = limits
+    return df

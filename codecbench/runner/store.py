@@ -21,17 +21,19 @@ from codecbench.errors import ConfigError
 RECORD_VERSION = 1
 RECORDS_FILE = "records.jsonl"
 RUN_FILE = "run.json"
+#: The reference rows of a run with targets (``codecbench.runner.limits``), beside its records.
+LIMITS_FILE = "limits.jsonl"
 
 #: Scalar keys every record carries (``None`` where a failed task could not measure them).
 RECORD_KEYS = (
     "record_version", "task_id", "timestamp", "codec", "config", "setting", "lossless", "learned",
-    "dataset", "dataset_sha256", "split", "split_info", "fit_on", "seed", "repeat", "device",
+    "dataset", "dataset_sha256", "split", "split_info", "fit_on", "measure_on", "seed", "repeat", "device",
     "status", "error", "n_values", "shape", "dtype",
     "raw_bytes", "payload_bytes", "aux_bytes", "ratio", "effective_ratio", "bits_per_value",
     "max_abs_error", "worst_rel_rms", "nrmse", "psnr",
     "fit_s", "encode_s", "decode_s", "encode_s_min", "decode_s_min", "encode_cpu_s", "decode_cpu_s",
     "encode_mbps", "decode_mbps", "timing_repeats", "peak_mem_bytes",
-    "variables", "extras", "bound", "dataset_info",
+    "variables", "extras", "bound", "dataset_info", "search", "limit_ratio", "fraction_of_limit",
 )  # fmt: skip
 
 
@@ -151,6 +153,34 @@ def load_results(*paths: str | os.PathLike[str]) -> Any:
     if not recs:
         return pd.DataFrame(columns=list(RECORD_KEYS))
     return pd.DataFrame.from_records(recs)
+
+
+def write_limits(out_dir: str | os.PathLike[str], limits: Iterable[dict[str, Any]]) -> Path:
+    """Write (replace) ``OUT/limits.jsonl``: one reference row per dataset, rows measured and target."""
+    path = Path(out_dir) / LIMITS_FILE
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text("".join(dumps(row) + "\n" for row in limits), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def load_limits(*paths: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The limit rows stored beside the records under the given paths (none when a run had no targets)."""
+    out: list[dict[str, Any]] = []
+    for f in _record_files(paths):
+        lim = f.parent / LIMITS_FILE
+        if not lim.is_file():
+            continue
+        for lineno, line in enumerate(lim.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{lim}, line {lineno}: not a valid JSON row ({exc.msg})") from exc
+            row.setdefault("source", str(f.parent))
+            out.append(row)
+    return out
 
 
 def finite_or_none(x: float | None) -> float | None:

@@ -4,7 +4,8 @@
 ``status="failed"`` with the error message and the stage that failed (a plugin that raises never
 stops the run). Learned codecs (``Codec.learned``) are fitted on the training split (through the
 model cache) and measured on the held-out test split; the others are measured on the whole
-dataset (``measure_on="test"`` changes that). Every lossless codec's round trip is checked bit for
+dataset unless ``measure_on="test"`` (which the grid sets for every codec when it holds a learned
+one: ``codecbench.runner.grid``); the record keeps ``measure_on``. Every lossless codec's round trip is checked bit for
 bit. Decoding goes through a fresh codec instance built from the config and
 ``load_state(save_state())``, so the aux bytes in the record are provably all the decoder needs.
 
@@ -112,6 +113,7 @@ def base_record(task: Task) -> dict[str, Any]:
         "split": None,
         "split_info": None,
         "fit_on": task.fit_on,
+        "measure_on": task.measure_on,
         "seed": task.seed,
         "repeat": task.repeat,
         "device": None,
