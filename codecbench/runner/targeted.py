@@ -71,7 +71,8 @@ def search_records(task: Task, progress: Callable[..., None] | None = None) -> l
     probes: dict[float, dict[str, Any]] = {}
 
     def evaluate(value: float) -> tuple[bool, float]:
-        config = {**task.config, knob.param: value}
+        # continuous knobs are set to 4 significant digits: readable settings, and what ran is what is recorded
+        config = {**task.config, knob.param: value if knob.integer else float(f"{value:.4g}")}
         probe = dataclasses.replace(task, config=config, target=None, refit=task.refit and not probes)
         rec = measure_task(probe, progress)
         probes[float(value)] = rec

@@ -3,7 +3,11 @@
 ``--budget KEY=VALUE``: ``worst_rel_rms``, ``max_abs_error``, ``nrmse``, ``bits_per_value`` are
 upper limits, ``psnr`` a lower limit, and ``VARIABLE.METRIC`` (``pt.rel_rms``) limits one variable's
 metric (its absolute value). ``budget_table`` takes a leaderboard frame
-(``codecbench.tables.leaderboard``).
+(``codecbench.tables.leaderboard``). When the frame holds target searches for exactly the budget
+(one budget equal to a search's target), each codec's row is its search's answer (``"target"``) or
+its closest setting (``"unmet"``) instead of the best of whatever settings happened to be measured,
+and the limit row of that target leads the table. A dataset measured on different rows gets one
+table per set of rows.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import pandas as pd
 
 from codecbench.errors import ConfigError
 from codecbench.tables.frame import variable_columns
+from codecbench.tables.targets import limit_lookup
 
 _OVERALL_BUDGET_KEYS = ("worst_rel_rms", "max_abs_error", "nrmse", "psnr", "bits_per_value")
 
@@ -106,13 +111,26 @@ def budget_table(frame: pd.DataFrame, budgets: Sequence[Budget | str]) -> pd.Dat
     if not budgets:
         raise ConfigError("no budget given")
     parsed = [b if isinstance(b, Budget) else parse_budget(b, frame) for b in budgets]
+    as_target = _as_target(parsed)
+    limits = limit_lookup(frame.attrs.get("limits", [])) if as_target else {}
     rows: list[dict[str, Any]] = []
-    for _ds, part in frame.groupby("dataset", sort=True):
+    group_keys = ["dataset", "rows"] if "rows" in frame.columns else ["dataset"]
+    for _key, part in frame.groupby(group_keys, sort=True):
         if any(b.column not in part.columns or part[b.column].isna().all() for b in parsed):
             continue
+        searched = part[part["target"] == as_target] if as_target and "target" in part.columns else part.iloc[0:0]
+        searched = searched[searched["role"].isin(["target", "unmet"])] if len(searched) else searched
         ranked: list[dict[str, Any]] = []
         never: list[dict[str, Any]] = []
-        for _codec, all_c in part.groupby("codec", sort=True):
+        for codec, all_c in part.groupby("codec", sort=True):
+            mine = searched[searched["codec"] == codec]
+            if len(mine):  # the search's answer for exactly this budget
+                best = mine.iloc[0]
+                if best["status"] == "ok" and best["role"] == "target":
+                    ranked.append(_budget_row(best, parsed, True, "searched"))
+                else:
+                    never.append(_budget_row(best, parsed, False, "searched: no setting meets it (closest shown)"))
+                continue
             rows_c = all_c[all_c["status"] == "ok"]
             if rows_c.empty:
                 never.append(_budget_row(all_c.iloc[0], parsed, False, "failed: no measurement"))
@@ -128,22 +146,49 @@ def budget_table(frame: pd.DataFrame, budgets: Sequence[Budget | str]) -> pd.Dat
         ranked.sort(key=lambda r: (-r["effective_ratio"], r["codec"]))
         for i, r in enumerate(ranked, 1):
             r["rank"] = i
-        rows.extend(ranked + never)
+        lim = limits.get((part["dataset"].iloc[0], part["rows"].iloc[0], as_target)) if as_target else None
+        for r in ranked:
+            if lim is not None:
+                r["fraction_of_limit"] = r["effective_ratio"] / lim["ratio"]
+        head = [_limit_row(part.iloc[0], lim, parsed)] if lim is not None else []
+        rows.extend(head + ranked + never)
     if not rows:
         keys = ", ".join(b.key for b in parsed)
         raise ConfigError(f"no dataset in these records has every budget variable ({keys})")
     cols = ["dataset", "rank", "codec", "setting", "effective_ratio", "ratio", "worst_rel_rms", "max_abs_error"]
     cols += [b.column for b in parsed if b.column not in cols]
-    cols += ["within_budget", "note", "split", "fit_on", "n"]
+    cols += ["fraction_of_limit", "within_budget", "note", "split", "rows", "rows_label", "fit_on", "n"]
     out = pd.DataFrame.from_records(rows)
+    for c in cols:
+        if c not in out.columns:
+            out[c] = math.nan
     out["rank"] = out["rank"].astype("Int64")
     out.attrs["budgets"] = parsed
     return out[cols]
 
 
+def _as_target(budgets: list[Budget]) -> str:
+    """The target text (``"worst_rel_rms=0.0005"``) a single budget equals, "" if none."""
+    if len(budgets) != 1 or budgets[0].key == "bits_per_value":
+        return ""
+    return f"{budgets[0].key}={budgets[0].limit:g}"
+
+
+def _limit_row(first: pd.Series, lim: dict[str, Any], budgets: list[Budget]) -> dict[str, Any]:
+    worst = max((v.get("rel_rms", 0.0) for v in (lim.get("variables") or {}).values()), default=math.nan)
+    out = {"dataset": first["dataset"], "codec": "limit", "setting": "memoryless", "effective_ratio": lim["ratio"]}
+    out.update(ratio=lim["ratio"], worst_rel_rms=worst, max_abs_error=math.nan, rank=None, within_budget=True, n=0)
+    out.update(note="memoryless coder of a uniform quantizer", split=first["split"], fit_on="", fraction_of_limit=1.0)
+    out.update(rows=first.get("rows"), rows_label=first.get("rows_label"))
+    for b in budgets:
+        out.setdefault(b.column, math.nan)
+    return out
+
+
 def _budget_row(row: pd.Series, budgets: list[Budget], within: bool, note: str) -> dict[str, Any]:
     out = {k: row.get(k) for k in ("dataset", "codec", "setting", "effective_ratio", "ratio", "worst_rel_rms")}
     out.update(max_abs_error=row.get("max_abs_error"), split=row["split"], fit_on=row["fit_on"], n=row["n"])
+    out.update(rows=row.get("rows"), rows_label=row.get("rows_label"), fraction_of_limit=row.get("fraction_of_limit"))
     for b in budgets:
         out[b.column] = row.get(b.column, math.nan)
     out.update(rank=None, within_budget=within, note=note)

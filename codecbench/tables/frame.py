@@ -3,7 +3,8 @@
 1. ``records_frame(records)``: one row per record (a *measurement*), nested per-variable errors
    flattened to columns ``var.<variable>.<metric>``, plus ``break_even_values``.
 2. ``aggregate(frame, how)``: one row per *setting*, identified by ``ROW_KEY`` (dataset, canonical
-   JSON of the config, split, fit_on). Repeats of a setting (``repeat`` 0..K-1 in one result
+   JSON of the config, split, fit_on, and the target of a search, so a setting that is a probe of one
+   target search and the answer of another stays two rows). Repeats of a setting (``repeat`` 0..K-1 in one result
    directory) give the mean and sample standard deviation (``<col>_std``) with ``n`` measurements.
    The same setting in several result directories: ``how="newest"`` keeps the directory whose
    records are newest; ``how="median"`` takes, per column, the median over directories of each
@@ -23,12 +24,18 @@ import pandas as pd
 from codecbench.errors import ConfigError
 
 #: Columns that identify a setting when records are merged.
-ROW_KEY = ("dataset", "config_key", "split", "fit_on")
+ROW_KEY = ("dataset", "config_key", "split", "fit_on", "target")
 #: Numeric record keys aggregated over repeats (mean and std) and merged across result dirs.
 NUMERIC_KEYS = (
     "raw_bytes", "payload_bytes", "aux_bytes", "n_values", "ratio", "effective_ratio",
     "bits_per_value", "max_abs_error", "worst_rel_rms", "nrmse", "psnr", "fit_s", "encode_s",
     "decode_s", "encode_mbps", "decode_mbps", "peak_mem_bytes", "break_even_values",
+    "fraction_of_limit", "limit_ratio",
+)  # fmt: skip
+#: Text columns carried from a setting's newest record into its row.
+META_KEYS = (
+    "dataset", "dataset_sha256", "codec", "config", "config_key", "setting", "lossless", "learned",
+    "role", "target", "rows", "rows_label", "search_probes", "search_reason",
 )  # fmt: skip
 
 
@@ -94,9 +101,30 @@ def _num(v: Any) -> float:
         return math.nan
 
 
+def target_text(target: Any) -> str:
+    """``"metric=value"`` of a record's search target ("" for a record that is not from a search)."""
+    if not isinstance(target, dict) or "metric" not in target:
+        return ""
+    return f"{target['metric']}={float(target['value']):g}"
+
+
+def rows_identity(rec: dict[str, Any]) -> tuple[str, str]:
+    """(id, label) of the rows a record measured: the dataset's digest, the split and its test rows."""
+    split = rec.get("split") or "all"
+    info = rec.get("split_info") or {}
+    digest = str(rec.get("dataset_sha256") or "")[:12]
+    if split == "all" or not isinstance(info, dict):
+        return f"{digest}:all", "all rows"
+    n = info.get("n_part")
+    label = f"{split} split" + (f" ({n:,} rows, seed {info.get('seed')})" if isinstance(n, int) else "")
+    return f"{digest}:{split}:{info.get('test_rows_sha')}", label
+
+
 def _flatten(rec: dict[str, Any]) -> dict[str, Any]:
     config = rec.get("config") or {"id": rec.get("codec")}
     fit_on = rec.get("fit_on")
+    search = rec.get("search") if isinstance(rec.get("search"), dict) else {}
+    rows, rows_label = rows_identity(rec)
     row: dict[str, Any] = {
         "task_id": rec.get("task_id"),
         "timestamp": rec.get("timestamp"),
@@ -114,6 +142,12 @@ def _flatten(rec: dict[str, Any]) -> dict[str, Any]:
         "repeat": int(rec.get("repeat") or 0),
         "status": rec.get("status") or "ok",
         "error": rec.get("error"),
+        "role": search.get("role") or "",
+        "target": target_text(search.get("target")),
+        "rows": rows,
+        "rows_label": rows_label,
+        "search_probes": search.get("probes"),
+        "search_reason": search.get("reason") or "",
     }
     for key in NUMERIC_KEYS:
         if key != "break_even_values":
@@ -136,9 +170,8 @@ def records_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     rows = [_flatten(r) for r in records]
     if not rows:
         cols = ["task_id", "timestamp", "source", "dataset", "codec", "config", "config_key", "setting"]
-        return pd.DataFrame(
-            columns=[*cols, "lossless", "learned", "split", "fit_on", "repeat", "status", *NUMERIC_KEYS]
-        )
+        cols += ["lossless", "learned", "split", "fit_on", "repeat", "status", "role", "target", "rows", "rows_label"]
+        return pd.DataFrame(columns=[*cols, *NUMERIC_KEYS])
     frame = pd.DataFrame.from_records(rows)
     frame["_time"] = pd.to_datetime(frame["timestamp"], utc=True, errors="coerce", format="ISO8601")
     return frame
@@ -203,10 +236,7 @@ def aggregate(frame: pd.DataFrame, how: str = "newest") -> pd.DataFrame:
             }
             spread = ok
         meta = chosen.iloc[-1]
-        row: dict[str, Any] = {
-            k: meta[k]
-            for k in ("dataset", "dataset_sha256", "codec", "config", "config_key", "setting", "lossless", "learned")
-        }
+        row: dict[str, Any] = {k: meta[k] for k in META_KEYS}
         row.update(
             split=meta["split"],
             fit_on=meta["fit_on"],

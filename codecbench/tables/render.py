@@ -1,9 +1,12 @@
 """The leaderboard as text: Markdown, CSV, HTML (a whole page) or LaTeX, one table per dataset.
 
 ``render_leaderboard(frame, fmt)`` renders a leaderboard frame (``codecbench.tables.leaderboard``):
-per dataset the settings' table (Pareto rows marked, ``mean ± std`` for repeats, failed settings
-with their error) and the Bjontegaard-style curve summary (``codecbench.tables.bd``); with budgets,
-the budget tables (``codecbench.tables.budgets``) instead. The report reuses the cells.
+per dataset (and per set of rows measured, when a dataset was measured on different rows) the
+equal-error tables of target searches with their limit row (``codecbench.tables.targets``), the
+settings' table (Pareto rows marked, ``mean ± std`` for repeats, failed settings with their error;
+the probes of searches are left out of it) and the Bjontegaard-style curve summary
+(``codecbench.tables.bd``); with budgets, the budget tables (``codecbench.tables.budgets``)
+instead. The report reuses the cells.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from codecbench.errors import ConfigError
 from codecbench.tables.bd import bd_summary, format_gain
 from codecbench.tables.budgets import Budget, budget_table
 from codecbench.tables.frame import NUMERIC_KEYS
+from codecbench.tables.targets import target_table
 from codecbench.tables.text import format_number, format_std, html_page, html_table, latex_table, md_table
 
 #: Columns whose spread the tables show as ``mean ± std`` when a setting was measured more than once.
@@ -126,34 +130,83 @@ def render_leaderboard(
         return render_budgets(budget_table(frame, budgets), fmt, title)
     if fmt == "csv":
         return csv_frame(frame).to_csv(index=False)
-    bd = bd_summary(frame, reference=bd_reference)
+    limits = frame.attrs.get("limits", [])
     parts: list[str] = []
-    for ds, part in frame.groupby("dataset", sort=True):
-        headers, rows = table_cells(part)
-        bd_part = bd[bd["dataset"] == ds] if len(bd) else bd
-        curve = bd_cells(bd_part) if len(bd_part) else None
-        if fmt == "md":
-            text = f"## {ds}\n\n{_dataset_caption(part)}\n\n" + md_table(headers, rows)
-            if curve:
-                text += f"\n{bd_sentence(bd_part)}\n\n" + md_table(*curve)
-        elif fmt == "html":
+    for heading, note, part in row_groups(frame):
+        tables: list[tuple[str, list[str], list[list[str]], list[str]]] = []
+        for target, tt in target_table(part, limits).groupby("target", sort=False):
+            classes = ["" if pd.notna(k) or c == "limit" else "failed" for k, c in zip(tt["rank"], tt["codec"])]
+            tables.append((TARGET_SENTENCE.format(target=target), *target_cells(tt), classes))
+        plain = part[part["role"] == ""] if "role" in part.columns else part
+        if len(plain) or not tables:
             classes = [
-                "failed" if s != "ok" else ("pareto" if p else "") for s, p in zip(part["status"], part["pareto"])
+                "failed" if s != "ok" else ("pareto" if p else "") for s, p in zip(plain["status"], plain["pareto"])
             ]
-            text = f"<h2>{html.escape(str(ds))}</h2>\n<p>{html.escape(_dataset_caption(part))}</p>\n"
-            text += html_table(headers, rows, classes)
-            if curve:
-                text += f"<p>{html.escape(bd_sentence(bd_part))}</p>\n" + html_table(*curve)
+            tables.append((_dataset_caption(plain if len(plain) else part), *table_cells(plain), classes))
+        bd_part = bd_summary(part.drop_duplicates("config_key"), reference=bd_reference)
+        curve = bd_cells(bd_part) if len(bd_part) else None
+        if curve:
+            tables.append((bd_sentence(bd_part), *curve, [""] * len(curve[1])))
+        if fmt == "md":
+            text = f"## {heading}\n\n" + (f"{note}\n\n" if note else "")
+            text += "\n".join(f"{cap}\n\n" + md_table(h, r) for cap, h, r, _ in tables)
+        elif fmt == "html":
+            text = f"<h2>{html.escape(str(heading))}</h2>\n" + (f"<p>{html.escape(note)}</p>\n" if note else "")
+            for cap, h, r, classes in tables:
+                text += f"<p>{html.escape(cap)}</p>\n" + html_table(h, r, classes)
         else:
-            text = latex_table(headers, rows, caption=f"{ds}: {_dataset_caption(part)}")
-            if curve:
-                text += latex_table(*curve, caption=f"{ds}: {bd_sentence(bd_part)}")
+            text = "".join(latex_table(h, r, caption=f"{heading}: {cap}") for cap, h, r, _ in tables)
         parts.append(text)
     if fmt == "md":
         return f"# {title}\n\n{LEGEND}\n\n" + "\n".join(parts)
     if fmt == "html":
         return html_page(title, f"<p class='legend'>{html.escape(LEGEND.replace('`', ''))}</p>\n" + "\n".join(parts))
     return f"% {title} (needs \\usepackage{{booktabs}})\n" + "\n".join(parts)
+
+
+TARGET_SENTENCE = (
+    "At equal error, {target}: each codec's setting with the highest effective ratio that meets it (found by "
+    "searching its knob), against the memoryless limit (fraction of limit = effective ratio / limit)."
+)
+
+
+def row_groups(frame: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(heading, note, rows) per dataset, split by the rows measured when a dataset was measured on several."""
+    out = []
+    for ds, part in frame.groupby("dataset", sort=True):
+        groups = list(part.groupby("rows", sort=True, dropna=False)) if "rows" in part.columns else [("", part)]
+        if len(groups) == 1:
+            out.append((str(ds), "", part))
+            continue
+        labels = [g["rows_label"].iloc[0] for _, g in groups]
+        note = (
+            f"{ds} was measured on {len(groups)} different sets of rows ({', '.join(labels)}): "
+            "their settings are not ranked against each other."
+        )
+        out += [(f"{ds}: {label}", note, g) for label, (_, g) in zip(labels, groups)]
+    return out
+
+
+def target_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Headers and cells of one target's rows of a ``target_table``."""
+    headers = ["rank", "codec", "setting", "effective ratio", "worst rel_rms", "max abs error", "fraction of limit"]
+    headers += ["probes", "note"]
+    body = []
+    for _, r in table.iterrows():
+        body.append(
+            [
+                "-" if pd.isna(r["rank"]) else str(int(r["rank"])),
+                str(r["codec"]),
+                str(r["setting"]),
+                format_number(r["effective_ratio"], "effective_ratio"),
+                format_number(r["worst_rel_rms"], "worst_rel_rms"),
+                format_number(r["max_abs_error"], "max_abs_error"),
+                format_number(r["fraction_of_limit"], "fraction_of_limit"),
+                "" if r["probes"] is None or pd.isna(r["probes"]) else str(int(r["probes"])),
+                str(r["note"] or ""),
+            ]
+        )
+    return headers, body
 
 
 def bd_sentence(bd: pd.DataFrame) -> str:
@@ -178,7 +231,8 @@ def bd_cells(bd: pd.DataFrame) -> tuple[list[str], list[list[str]]] | None:
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The machine-readable leaderboard: identity, numeric columns and their ``_std``, no nested values."""
-    cols = ["dataset", "codec", "setting", "split", "fit_on", "lossless", "learned", "status", "pareto", "n"]
+    cols = ["dataset", "codec", "setting", "split", "rows", "fit_on", "target", "role", "lossless", "learned"]
+    cols += ["status", "pareto", "n"]
     cols += ["n_failed", "n_runs", *NUMERIC_KEYS]
     cols += [f"{c}_std" for c in SPREAD_COLUMNS]
     cols += ["config_key", "error"]
@@ -191,6 +245,8 @@ def _budget_headers(table: pd.DataFrame) -> list[tuple[str, str]]:
     for b in table.attrs.get("budgets", []):
         if b.column.startswith("var."):
             cols.append((b.column, b.key))
+    if "fraction_of_limit" in table.columns and table["fraction_of_limit"].notna().any():
+        cols.append(("fraction_of_limit", "fraction of limit"))
     cols += [("n", "n"), ("note", "note")]
     return cols
 
@@ -204,7 +260,7 @@ def render_budgets(table: pd.DataFrame, fmt: str, title: str, fragment: bool = F
     sentence = f"Best setting of each codec within the budget ({desc}), ranked by effective ratio."
     cols = _budget_headers(table)
     parts = []
-    for ds, part in table.groupby("dataset", sort=True):
+    for ds, _, part in row_groups(table):
         rows = []
         for _, r in part.iterrows():
             cells = []
@@ -212,7 +268,7 @@ def render_budgets(table: pd.DataFrame, fmt: str, title: str, fragment: bool = F
                 if c == "rank":
                     cells.append("-" if pd.isna(r["rank"]) else str(int(r["rank"])))
                 elif c == "n":
-                    cells.append(f"n={int(r['n'])}")
+                    cells.append("" if r["codec"] == "limit" else f"n={int(r['n'])}")
                 elif c == "setting":
                     cells.append(_setting_text(r))
                 elif c == "note":
