@@ -1,8 +1,10 @@
 """One self-contained HTML page per run: the page a user sends to a colleague.
 
 ``build_report(result_dirs)`` returns the page as a string: the run's environment and command line,
-then per dataset the rate-distortion plot (a PNG embedded as base64), the leaderboard table with
-the Pareto front marked and the Bjontegaard-style curve summary, optional error-budget tables,
+then per dataset the rate-distortion plot (a PNG embedded as base64, with the memoryless limit of a
+run with targets as a line), the equal-error tables of target searches with their limit row and
+each codec's fraction of the limit, the leaderboard table with the Pareto front marked (searches'
+probes left out) and the Bjontegaard-style curve summary, optional error-budget tables,
 the failed settings with their messages, and optional per-record figures. CSS is inline; there is
 no script, stylesheet, font or image outside the file.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from codecbench.errors import ConfigError
-from codecbench.runner.store import RUN_FILE, load_records
+from codecbench.runner.store import RUN_FILE, load_limits, load_records
 from codecbench.tables.bd import bd_summary
 from codecbench.tables.budgets import Budget, budget_table
 from codecbench.tables.leaderboard import leaderboard_frame
@@ -27,7 +29,17 @@ from codecbench.tables.plots.figure import require_matplotlib
 from codecbench.tables.plots.rate_distortion import rate_distortion_figure
 from codecbench.tables.plots.reconstruct import find_record, reconstruct
 from codecbench.tables.plots.record import record_figures
-from codecbench.tables.render import LEGEND, bd_cells, bd_sentence, render_budgets, table_cells
+from codecbench.tables.render import (
+    LEGEND,
+    TARGET_SENTENCE,
+    bd_cells,
+    bd_sentence,
+    render_budgets,
+    row_groups,
+    table_cells,
+    target_cells,
+)
+from codecbench.tables.targets import target_table
 from codecbench.tables.text import html_page, html_table
 
 #: PNG resolution inside the report (lower than the standalone plots: the page stays small).
@@ -103,7 +115,7 @@ def build_report(
     if not result_dirs:
         raise ConfigError("no result directory given")
     records = load_records(*result_dirs)
-    frame = leaderboard_frame(records, aggregate)
+    frame = leaderboard_frame(records, aggregate, limits=load_limits(*result_dirs))
     if frame.empty:
         raise ConfigError(f"no records in {', '.join(map(str, result_dirs))}")
     if include_plots:
@@ -116,14 +128,15 @@ def build_report(
         toc.append("<li><a href='#budget'>error budget</a></li>")
     body = [f"<nav><ul>{''.join(toc)}</ul></nav>", "<h2 id='run'>run</h2>", _run_section(result_dirs, records)]
     body.append(f"<p class='legend'>{html.escape(LEGEND.replace('`', ''))}</p>")
+    groups = row_groups(frame)
     for i, ds in enumerate(datasets):
-        part = frame[frame["dataset"] == ds]
         body.append(f"<h2 id='ds-{i}'>{html.escape(str(ds))}</h2>")
-        if include_plots and (part["status"] == "ok").any():
+        if include_plots and (frame[frame["dataset"] == ds]["status"] == "ok").any():
             body.append(_img(rate_distortion_figure(frame, ds), f"rate-distortion curves of {ds}"))
-        headers, rows = table_cells(part)
-        classes = ["failed" if s != "ok" else ("pareto" if p else "") for s, p in zip(part["status"], part["pareto"])]
-        body.append(html_table(headers, rows, classes))
+        for heading, note, part in (g for g in groups if g[2]["dataset"].iloc[0] == ds):
+            if heading != ds:
+                body.append(f"<h3>{html.escape(heading)}</h3>\n<p>{html.escape(note)}</p>")
+            body.append(_group_tables(part, frame.attrs.get("limits", [])))
         bd_part = bd[bd["dataset"] == ds] if len(bd) else bd
         cells = bd_cells(bd_part) if len(bd_part) else None
         if cells:
@@ -149,6 +162,23 @@ def build_report(
             for name, fig in record_figures(rec, reconstruct(rec)):
                 body.append(_img(fig, name))
     return html_page(title, "\n".join(body))
+
+
+def _group_tables(part: Any, limits: list[dict[str, Any]]) -> str:
+    """The equal-error tables and the settings table of one dataset's rows, as HTML."""
+    text = ""
+    for target, tt in target_table(part, limits).groupby("target", sort=False):
+        classes = ["" if r == r or c == "limit" else "failed" for r, c in zip(tt["rank"].astype(float), tt["codec"])]
+        text += f"<p>{html.escape(TARGET_SENTENCE.format(target=target))}</p>\n" + html_table(
+            *target_cells(tt), classes
+        )
+    plain = part[part["role"] == ""] if "role" in part.columns else part
+    if len(plain) or not text:
+        plain = plain if len(plain) else part
+        headers, rows = table_cells(plain)
+        classes = ["failed" if s != "ok" else ("pareto" if p else "") for s, p in zip(plain["status"], plain["pareto"])]
+        text += html_table(headers, rows, classes)
+    return text
 
 
 def write_report(

@@ -2,7 +2,9 @@
 
 ``rate_distortion_figure(frame, dataset)``: effective ratio (solid) and ratio (dashed, where aux
 bytes make them differ) against worst ``rel_rms`` on a log axis, the Pareto front highlighted,
-lossless codecs as horizontal lines (their error is 0), error bars of one std for repeats.
+lossless codecs as horizontal lines (their error is 0), error bars of one std for repeats, and the
+memoryless limit of the run's ``worst_rel_rms`` targets (``frame.attrs["limits"]``) as a black
+dashed line: its ratio at the worst ``rel_rms`` its quantizer reaches, one point per target.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ def rate_distortion_figure(frame: pd.DataFrame, dataset: str) -> Figure:
             if len(ll):
                 best = ll["effective_ratio"].max()
                 ax.axhline(best, color=color, ls=":", lw=1.8, zorder=2, label=f"{codec} (lossless, best {best:.3g})")
+        for label, pts in limit_curves(frame.attrs.get("limits", []), dataset).items():
+            ax.plot(pts[:, 0], pts[:, 1], color="black", ls="--", lw=1.4, marker="x", zorder=5, label=label)
         ax.set_xscale("log")
         if len(lossy) == 0:
             ax.set_xlim(1e-6, 1.0)
@@ -91,6 +95,21 @@ def rate_distortion_figure(frame: pd.DataFrame, dataset: str) -> Figure:
         labels.append("Pareto-optimal setting")
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
+
+
+def limit_curves(limits: list[dict], dataset: str) -> dict[str, np.ndarray]:
+    """(worst rel_rms, ratio) points of the ``worst_rel_rms`` limit rows of ``dataset``, by rows measured."""
+    by_rows: dict[str, list[tuple[float, float]]] = {}
+    for row in limits:
+        if row.get("dataset") != dataset or row.get("status") != "ok" or row["target"]["metric"] != "worst_rel_rms":
+            continue
+        worst = max((v["rel_rms"] for v in row.get("variables", {}).values()), default=float("nan"))
+        by_rows.setdefault(str(row.get("split")), []).append((worst, float(row["ratio"])))
+    several = len(by_rows) > 1
+    return {
+        f"memoryless limit{f' ({split} rows)' if several else ''}": np.array(sorted(pts))
+        for split, pts in by_rows.items()
+    }
 
 
 def plot_results(
