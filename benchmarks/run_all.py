@@ -1,7 +1,7 @@
 """Run every benchmark and print each figure against its target.
 
     python -m benchmarks.run_all            # all benchmarks (about 10 minutes on 2 cores)
-    python -m benchmarks.run_all overhead   # just one: overhead, scaling, memory, learned, flops
+    python -m benchmarks.run_all overhead   # just one: overhead, scaling, memory, learned, flops, equal_error
 
 Results are written as JSON to benchmarks/results/<name>.json and summarised in summary.json.
 """
@@ -21,6 +21,7 @@ BENCHMARKS = {
     "memory": "benchmarks.memory",
     "flops": "benchmarks.learned_flops",
     "learned": "benchmarks.learned_codecs",
+    "equal_error": "benchmarks.equal_error",
 }
 
 
