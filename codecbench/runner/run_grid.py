@@ -109,7 +109,7 @@ def run(
     store = RecordStore(out, resume=resume) if out is not None else None
     limits = limit_rows(tasks)
     if store is not None and limits:
-        write_limits(out, limits)  # type: ignore[arg-type]
+        write_limits(out, limits, merge=resume)  # type: ignore[arg-type]
     if store is not None:
         write_run_file(
             out,  # type: ignore[arg-type]

@@ -155,20 +155,29 @@ def load_results(*paths: str | os.PathLike[str]) -> Any:
     return pd.DataFrame.from_records(recs)
 
 
-def write_limits(out_dir: str | os.PathLike[str], limits: Iterable[dict[str, Any]]) -> Path:
-    """Write (replace) ``OUT/limits.jsonl``: one reference row per dataset, rows measured and target."""
+def write_limits(out_dir: str | os.PathLike[str], limits: Iterable[dict[str, Any]], merge: bool = False) -> Path:
+    """Write ``OUT/limits.jsonl``: one reference row per dataset, rows measured and target.
+
+    ``merge`` (a resumed run): rows already there are kept unless this run computed the same one.
+    """
     path = Path(out_dir) / LIMITS_FILE
+    rows = {row.get("key"): row for row in (load_limits(out_dir) if merge and path.is_file() else [])}
+    for row in rows.values():
+        row.pop("source", None)
+    rows.update({row.get("key"): row for row in limits})
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text("".join(dumps(row) + "\n" for row in limits), encoding="utf-8")
+    tmp.write_text("".join(dumps(row) + "\n" for row in rows.values()), encoding="utf-8")
     os.replace(tmp, path)
     return path
 
 
 def load_limits(*paths: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The limit rows stored beside the records under the given paths (none when a run had no targets)."""
+    """The limit rows stored under the given run directories (or beside the given ``records.jsonl``)."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files += sorted(p.rglob(LIMITS_FILE)) if p.is_dir() else [p.parent / LIMITS_FILE]
     out: list[dict[str, Any]] = []
-    for f in _record_files(paths):
-        lim = f.parent / LIMITS_FILE
+    for lim in files:
         if not lim.is_file():
             continue
         for lineno, line in enumerate(lim.read_text(encoding="utf-8").splitlines(), 1):
@@ -178,7 +187,7 @@ def load_limits(*paths: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{lim}, line {lineno}: not a valid JSON row ({exc.msg})") from exc
-            row.setdefault("source", str(f.parent))
+            row.setdefault("source", str(lim.parent))
             out.append(row)
     return out
 

@@ -124,11 +124,14 @@ def budget_table(frame: pd.DataFrame, budgets: Sequence[Budget | str]) -> pd.Dat
         never: list[dict[str, Any]] = []
         for codec, all_c in part.groupby("codec", sort=True):
             mine = searched[searched["codec"] == codec]
-            if len(mine):  # the search's answer for exactly this budget
-                best = mine.iloc[0]
-                if best["status"] == "ok" and best["role"] == "target":
+            if len(mine):  # the searches' answers for exactly this budget (one per setting searched)
+                met = mine[(mine["status"] == "ok") & (mine["role"] == "target")]
+                if len(met):
+                    best = met.sort_values(["effective_ratio", "worst_rel_rms"], ascending=[False, True]).iloc[0]
                     ranked.append(_budget_row(best, parsed, True, "searched"))
                 else:
+                    ok = mine[mine["status"] == "ok"]
+                    best = (ok if len(ok) else mine).sort_values("worst_rel_rms", na_position="last").iloc[0]
                     never.append(_budget_row(best, parsed, False, "searched: no setting meets it (closest shown)"))
                 continue
             rows_c = all_c[all_c["status"] == "ok"]

@@ -78,7 +78,12 @@ def target_table(frame: pd.DataFrame, limits: list[dict[str, Any]] | None = None
             out.append(_row(r, ds, label, target, rows, None))
     table = pd.DataFrame.from_records(out, columns=TARGET_COLUMNS)
     table["rank"] = table["rank"].astype("Int64")
-    return table
+    # per dataset and rows, the targets from the loosest to the tightest (psnr: the other way)
+    metric = table["target"].str.partition("=")[0]
+    value = pd.to_numeric(table["target"].str.partition("=")[2], errors="coerce")
+    loose = value.where(metric == "psnr", -value)
+    order = table.assign(_m=metric, _v=loose, _i=range(len(table))).sort_values(["dataset", "rows", "_m", "_v", "_i"])
+    return table.loc[order.index].reset_index(drop=True)
 
 
 def _row(r: pd.Series, ds: str, label: str, target: str, rows: str, rank: int | None) -> dict[str, Any]:
