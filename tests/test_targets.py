@@ -146,3 +146,14 @@ def test_a_learned_codec_search_never_refits(tmp_path, monkeypatch):
     assert df["model_cache"].tolist() == ["miss"] + ["hit"] * (len(df) - 1)
     assert np.allclose(df["fit_s"], df["fit_s"].iloc[0])  # the same model, fitted once
     assert set(df["split"]) == {"test"}
+
+
+def test_a_resumed_run_keeps_the_limits_of_the_first(tmp_path):
+    """make_reference.sh runs two run files into one directory: the second must not drop the first's limits."""
+    out = str(tmp_path / "ref")
+    codecbench.run(["quant"], ["jets-synthetic"], sets=SMALL, targets=["worst_rel_rms=1e-3"], out=out)
+    df = codecbench.run(["quant"], ["cfd-synthetic"], targets=["worst_rel_rms=1e-3"], out=out, resume=True)
+    from codecbench.runner.store import load_limits
+
+    assert sorted(row["dataset"] for row in load_limits(out)) == ["cfd-synthetic", "jets-synthetic"]
+    assert [row["dataset"] for row in df.attrs["limits"]] == ["cfd-synthetic"]

@@ -665,3 +665,49 @@ def test_sample_inputs_are_deterministic_and_shaped() -> None:
     assert sample_table(10).shape == (10, 4) and (sample_table(500)[:, 0] >= 20).all()
     field = sample_field(3, 5, 7, dtype=np.float64)
     assert field.shape == (3, 5, 7) and field.dtype == np.float64
+
+
+# --- the knob (contract 1.1) -------------------------------------------------------------------------
+
+
+class KnobOnAGhost(GoodBytes):
+    """Declares a knob on a parameter it does not take."""
+
+    codec_id = "test-knob-ghost"
+
+    def knob(self):  # noqa: ANN201 - a deliberately wrong codec
+        from codecbench import Knob
+
+        return Knob("quality", lo=1, hi=9, integer=True)
+
+
+class KnobWithABadEnd(GoodBytes):
+    """Declares level 0..12, but refuses 12."""
+
+    codec_id = "test-knob-bad-end"
+
+    def __init__(self, level: int = 6) -> None:
+        if level > 9:
+            raise CodecError(f"level must be 0-9, not {level}")
+        super().__init__(level)
+
+    def knob(self):  # noqa: ANN201 - a deliberately wrong codec
+        from codecbench import Knob
+
+        return Knob("level", lo=0, hi=12, integer=True)
+
+
+def test_the_knob_check() -> None:
+    assert _results(GoodBytes(), checks=["knob"])["knob"].status == "skipped"  # no knob: nothing to search
+    ghost = _only_failures(_results(KnobOnAGhost(), checks=["knob"]))
+    assert "'quality'" in ghost["knob"] and "does not take" in ghost["knob"]
+    bad_end = _only_failures(_results(KnobWithABadEnd(), checks=["knob"]))
+    assert "level must be 0-9, not 12" in bad_end["knob"]
+    ok = _results(get_codec_for_knob(), checks=["knob"])["knob"]
+    assert ok.status == "passed" and ok.message.startswith("bits over [0, 52]")
+
+
+def get_codec_for_knob() -> Codec:
+    from codecbench import get_codec
+
+    return get_codec("trunc")

@@ -52,6 +52,10 @@ The checks (``CHECKS``, in order):
 ``default_sweep``
     ``default_sweep`` names real constructor parameters, and every setting it declares constructs
     (and, for learned codecs, fits) and round-trips.
+``knob``
+    (codecs whose ``knob()`` is not None; contract 1.1) the knob moves a constructor parameter, one
+    of ``encode_params`` for learned codecs (a target search never refits), and both ends of its
+    range construct (and round-trip, for codecs that learn nothing).
 
 Learned codecs (``learned = True``) are fitted first: for every input a fresh instance is made from
 the config and fitted on a training split of that input (20 % is held out and measured). Give a

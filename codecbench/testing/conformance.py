@@ -31,6 +31,7 @@ CHECKS: tuple[str, ...] = (
     "unsupported_input",
     "declared_bound",
     "default_sweep",
+    "knob",
 )
 
 

@@ -93,3 +93,7 @@ class CodecConformance:
     def test_default_sweep(self) -> None:
         """Every default_sweep setting constructs and runs."""
         self.run_check("default_sweep")
+
+    def test_knob(self) -> None:
+        """The quality knob names a real (encode) parameter and both ends of its range work."""
+        self.run_check("knob")

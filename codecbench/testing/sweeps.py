@@ -1,6 +1,9 @@
-"""The default-sweep check: ``default_sweep`` and ``encode_params`` name real parameters, and every
-setting constructs, fits (learned codecs) and round-trips; settings that differ only in
-``encode_params`` reuse the fitted model, as the model cache does.
+"""The default-sweep and knob checks: ``default_sweep`` and ``encode_params`` name real parameters, and
+every setting constructs, fits (learned codecs) and round-trips; settings that differ only in
+``encode_params`` reuse the fitted model, as the model cache does. The quality knob (``knob()``,
+contract 1.1) names a constructor parameter (an encode parameter for learned codecs: a target
+search never refits), and both ends of its range construct (and round-trip, for codecs that learn
+nothing).
 """
 
 from __future__ import annotations
@@ -8,12 +11,40 @@ from __future__ import annotations
 import itertools
 import json
 
+from codecbench.codec import Knob
 from codecbench.testing.base import ConformanceBase
 from codecbench.testing.outcome import Failed, Skipped, bits_mismatch, explain
 
 
 class SweepChecks(ConformanceBase):
-    """Checks ``default_sweep``."""
+    """Checks ``default_sweep`` and the knob."""
+
+    def check_knob(self) -> str:
+        """``knob()`` is None or a ``Knob`` on a real parameter (an encode parameter if learned) whose ends work."""
+        try:
+            knob = self.codec.knob()
+        except Exception as exc:
+            raise Failed(f"knob() raised {explain(exc)}") from exc
+        if knob is None:
+            raise Skipped("the codec declares no knob (a target run measures it once, as 'no knob')")
+        if not isinstance(knob, Knob):
+            raise Failed(f"knob() must return a codecbench.Knob or None, not {type(knob).__name__}")
+        params = self.cls.param_names()
+        if knob.param not in params:
+            raise Failed(
+                f"the knob moves {knob.param!r}, which {self.cls.__name__} does not take ({', '.join(params)})"
+            )
+        if self.cls.learned and knob.param not in tuple(getattr(self.cls, "encode_params", ()) or ()):
+            raise Failed(
+                f"the knob {knob.param!r} of a learned codec must be one of encode_params: a search never refits"
+            )
+        case = self.cases[0]
+        for end in (knob.lo, knob.hi):
+            value = int(end) if knob.integer else float(end)
+            codec = self.new_instance(**{knob.param: value})
+            if not self.cls.learned:
+                self._round_trip(codec, case.data, f"the knob's end {knob.param}={value} on {case.name}")
+        return f"{knob.param} over [{knob.lo:g}, {knob.hi:g}] ({'finer ' + knob.finer})"
 
     def check_default_sweep(self) -> str:
         """Every setting of default_sweep constructs, fits (learned) and round-trips.
