@@ -91,3 +91,12 @@ def test_rows_measured_on_different_rows_are_not_ranked_together(tmp_path) -> No
     assert sum(line.startswith("| 1 |") for line in budget.splitlines()) == 2  # one ranking per set of rows
     write_run(tmp_path / "r", [*recs, test])
     assert "not ranked against each other" in CliRunner().invoke(app, ["leaderboard", str(tmp_path / "r")]).output
+
+
+def test_report_shows_the_limit_row(target_run) -> None:
+    from codecbench.tables.report import build_report
+
+    out, _ = target_run
+    page = build_report(out, include_plots=False)
+    assert "At equal error, worst_rel_rms=0.0005" in page and "<td>limit</td>" in page
+    assert "fraction of limit" in page

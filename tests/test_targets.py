@@ -46,6 +46,7 @@ def test_a_hint_makes_quant_cheap_and_close_to_the_limit():
     df = codecbench.run(["quant"], ["jets-synthetic"], sets=SMALL, targets=["worst_rel_rms=1e-3"])
     target = df[[r == "target" for r in _roles(df)]].iloc[0]
     assert target["worst_rel_rms"] <= 1e-3 and target["search"]["probes"] <= 4
+    assert all(c["error_bound"] == float(f"{c['error_bound']:.4g}") for c in df["config"])  # 4 significant digits
     assert 0.9 < target["fraction_of_limit"] < 1.1
     (limit,) = df.attrs["limits"]
     assert limit["codec"] == "limit" and limit["kind"] == "reference" and limit["split"] == "all"

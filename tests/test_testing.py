@@ -558,7 +558,7 @@ def test_check_codec_raises_one_error_listing_every_failure() -> None:
         check_codec(LyingAux(), skip=["registration"])
     err = info.value
     assert isinstance(err, AssertionError)
-    assert "'test-lying-aux' failed 1 of 10 conformance checks" in str(err)
+    assert "'test-lying-aux' failed 1 of 11 conformance checks" in str(err)
     assert "- state: " in str(err)
     assert [r.name for r in err.results] == list(CHECKS)
     assert {r.name for r in err.results if r.status == "failed"} == {"state"}
