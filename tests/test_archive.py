@@ -68,6 +68,8 @@ def test_hzz_root_lossless_round_trip_to_root_npz_and_hdf5(tmp_path: Path) -> No
         "counter": "NJet",
         "n_events": 2421,
         "source_dtypes": dict.fromkeys(HZZ_JETS, "float32"),
+        "counter_dtype": "int32",
+        "branch_index": {"NJet": 0, "Jet_Px": 1, "Jet_Py": 2, "Jet_Pz": 3, "Jet_E": 4},
     }
     assert archive.entries[1]["event_counts"] is None
 
@@ -118,7 +120,7 @@ def test_nanoaod_trunc_round_trip_through_the_cli(tmp_path: Path) -> None:
     assert "537" in r.stdout and "200 events" in r.stdout
 
     got, orig = _tree(out, "Events"), _tree(NANO, "Events")
-    assert list(got) == ["nJet", *NANO_JETS]
+    assert list(got) == ["nJet", *sorted(NANO_JETS, key=list(orig).index)]  # the source tree's order
     assert ak.to_list(got["nJet"]) == ak.to_list(orig["nJet"])
     bound = 2.0 ** -(7 + 1)
     worst = 0.0
@@ -449,8 +451,6 @@ def test_cli_errors_are_one_line_with_exit_status_1(tmp_path: Path) -> None:
 
 @needs_data
 def test_input_errors_are_clear(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--branches.*Jet_Px"):
-        read_input(HZZ)
     with pytest.raises(DatasetError, match="no branch 'Jet_pX'; closest: Jet_Px"):
         read_input(HZZ, branches=[["Jet_pX"]])
     with pytest.raises(ConfigError, match="more than one --branches group"):

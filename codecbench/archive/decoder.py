@@ -1,23 +1,28 @@
 """An opened archive: its entries, decoded through fresh codecs, and their sizes and errors.
 
-``Archive`` is what ``open_archive`` (``codecbench.archive.reader``) returns once every member has
-been verified. ``decode`` builds each entry's codec from the stored config and decoder state, as a
-fresh process would, and checks the result against the manifest (shape, dtype, and for a lossless
-codec the original's SHA-256). A codec that is not installed is refused with the ``pip install``
-that provides it.
+``Archive`` is what ``open_archive`` (``codecbench.archive.reader``) returns once the manifest has
+been checked and every member verified. It keeps no member in memory: ``member`` reads one again
+(bounded by its listed size) and checks its SHA-256 again. ``decode`` builds each entry's codec from
+the stored config and decoder state, as a fresh process would, checks that the payload's frame
+declares the entry's dtype and shape before any decoder runs, checks the event counts before any use
+(``codecbench.archive.items.check_event_counts``), and checks the result against the manifest (shape,
+dtype, and for a lossless codec the original's SHA-256). A codec that is not installed is refused
+with the ``pip install`` that provides it.
 """
 
 from __future__ import annotations
 
 import math
+import zipfile
 from pathlib import Path
 from typing import Any
 
-from codecbench.archive.format import ArchiveError, array_sha256, load_npy
-from codecbench.archive.items import ArrayItem
+from codecbench.archive.format import ArchiveError, array_sha256, load_counts
+from codecbench.archive.items import ArrayItem, check_event_counts
+from codecbench.archive.members import verify_member
 from codecbench.codec import Codec
-from codecbench.container import decompress
-from codecbench.errors import CodecError, PluginError
+from codecbench.container import decompress, parse
+from codecbench.errors import CodecError, DatasetError, PluginError
 from codecbench.measure.metrics import size_metrics
 from codecbench.plugins import available, get_codec_class
 
@@ -59,10 +64,9 @@ class Archive:
     size and SHA-256) so later steps work on trusted bytes. Use ``open_archive``.
     """
 
-    def __init__(self, path: Path, manifest: dict[str, Any], members: dict[str, bytes], file_size: int) -> None:
+    def __init__(self, path: Path, manifest: dict[str, Any], file_size: int) -> None:
         self.path = path
         self.manifest = manifest
-        self._members = members
         self.file_size = file_size
 
     @property
@@ -71,8 +75,15 @@ class Archive:
         return self.manifest["entries"]
 
     def member(self, name: str | None) -> bytes:
-        """The bytes of a (verified) member; empty for None."""
-        return b"" if name is None else self._members[name]
+        """The bytes of a member, read again and verified again (size and SHA-256); empty for None."""
+        if name is None:
+            return b""
+        facts = self.manifest["members"][name]
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                return verify_member(zf, self.path, name, facts, keep=True)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise ArchiveError(f"{self.path.name}: cannot read member {name!r} again ({exc})") from None
 
     def codec_for(self, entry: dict[str, Any], device: str | None = None) -> Codec:
         """A fresh codec built from the entry's config, its decoder state loaded.
@@ -106,8 +117,16 @@ class Archive:
     def decode(self, index: int, device: str | None = None) -> ArrayItem:
         """Decode entry ``index`` into an ``ArrayItem`` (data, columns, units, event counts, tree)."""
         entry = self.entries[index]
+        counts = self.event_counts(entry)  # checked before anything is decoded
+        payload = self.member(entry["payload"])
+        head = parse(payload)
+        if list(head.shape) != list(entry["shape"]) or head.dtype.str != entry["dtype"]:
+            raise ArchiveError(
+                f"archive entry {entry['name']!r}: its payload is framed as {head.shape} {head.dtype.str}, "
+                f"the manifest says {tuple(entry['shape'])} {entry['dtype']}; the archive is corrupted"
+            )
         codec = self.codec_for(entry, device)
-        data = decompress(codec, self.member(entry["payload"]))
+        data = decompress(codec, payload)
         if list(data.shape) != list(entry["shape"]) or data.dtype.str != entry["dtype"]:
             raise ArchiveError(
                 f"archive entry {entry['name']!r} decoded to shape {data.shape} {data.dtype.str}, "
@@ -119,13 +138,6 @@ class Archive:
                 f"archive entry {entry['name']!r}: the lossless codec {entry['codec']['id']!r} did not reproduce the "
                 "original array (SHA-256 differs); the installed codec decodes differently from the one that wrote it"
             )
-        counts = None
-        if entry.get("event_counts"):
-            counts = load_npy(self.member(entry["event_counts"]), f"{entry['name']} event counts")
-            if counts.ndim != 1 or counts.dtype.kind not in "iu" or int(counts.sum()) != data.shape[0]:
-                raise ArchiveError(
-                    f"archive entry {entry['name']!r}: its event counts do not add up to its {data.shape[0]} rows"
-                )
         root = entry.get("root") or {}
         return ArrayItem(
             name=entry["name"],
@@ -138,7 +150,20 @@ class Archive:
             tree=root.get("tree"),
             counter=root.get("counter"),
             source_dtypes=root.get("source_dtypes"),
+            counter_dtype=root.get("counter_dtype"),
+            branch_index=root.get("branch_index"),
         )
+
+    def event_counts(self, entry: dict[str, Any]) -> Any:
+        """The entry's objects per event, checked against its rows (``check_event_counts``), or None."""
+        if not entry.get("event_counts"):
+            return None
+        what = f"{entry['name']} event counts"
+        raw = load_counts(self.member(entry["event_counts"]), (entry.get("root") or {})["n_events"], what)
+        try:
+            return check_event_counts(raw, entry["shape"][0], f"archive entry {entry['name']!r}")
+        except DatasetError as exc:
+            raise ArchiveError(str(exc)) from None
 
     def decode_all(self, device: str | None = None) -> list[ArrayItem]:
         """Decode every entry."""

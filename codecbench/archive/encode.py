@@ -94,6 +94,8 @@ def encode_item(
             "counter": item.counter,
             "n_events": None if item.event_counts is None else len(item.event_counts),
             "source_dtypes": item.source_dtypes,
+            "counter_dtype": item.counter_dtype,
+            "branch_index": item.branch_index,
         }
     meta = {k: v for k, v in jsonable(item.meta).items() if k != "path"}  # no local paths in archives
     manifest = {

@@ -15,10 +15,11 @@ import numpy as np
 from codecbench.archive.hdf5 import read_hdf5, write_hdf5
 from codecbench.archive.items import ArrayItem, counts_from_index, jsonable
 from codecbench.archive.npz import read_npy, read_npz, write_npz
-from codecbench.archive.root import read_root, root_counter, write_root
+from codecbench.archive.root import read_root, write_root
 from codecbench.data.load import load_dataset
-from codecbench.data.loaders import select_names
+from codecbench.data.names import select_names
 from codecbench.data.registry import get_registry
+from codecbench.data.rootio import counter_of
 from codecbench.errors import ConfigError, DatasetError
 
 #: Input formats ``read_input`` understands, by file suffix.
@@ -136,9 +137,9 @@ def _read_dataset(
     entry = reg[name]
     loader = entry.get("loader") or {}
     tree_name = loader.get("tree") if loader.get("format") == "root" else None
-    counter = None
+    counter = counter_dtype = None
     if tree_name and counts is not None and ds.meta.get("path") and ds.columns:
-        counter = root_counter(Path(ds.meta["path"]), tree_name, ds.columns[0])
+        counter, counter_dtype = counter_of(Path(ds.meta["path"]), tree_name, ds.columns[0])
     item = ArrayItem(
         name=name,
         data=ds.data,
@@ -150,6 +151,7 @@ def _read_dataset(
         tree=tree_name,
         counter=counter,
         source_dtypes=ds.meta.get("source_dtypes"),
+        counter_dtype=counter_dtype,
     )
     return [_select_columns(item, columns, name)]
 

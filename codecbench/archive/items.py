@@ -30,8 +30,10 @@ class ArrayItem:
     ``kind`` is ``"table"`` (2-D, ``columns`` name its columns) or ``"field"`` (any shape).
     ``event_counts`` is the number of rows (objects) per event when the rows came from jagged
     per-event ROOT branches; ``tree`` and ``counter`` name the ROOT tree and the counter branch
-    (``nJet``) they came from; ``source_dtypes`` the dtype of every column in the source file.
-    ``meta`` holds JSON-serialisable facts about the source (file, sha256, license, notes...).
+    (``nJet``) they came from, ``counter_dtype`` the counter's dtype (``uint32`` in NanoAOD);
+    ``source_dtypes`` the dtype of every column in the source file; ``branch_index`` the position
+    of each column (and of the counter) in the source tree, so that a tree is written back in its
+    order. ``meta`` holds JSON-serialisable facts about the source (file, sha256, license, notes...).
     """
 
     name: str
@@ -44,13 +46,19 @@ class ArrayItem:
     tree: str | None = None
     counter: str | None = None
     source_dtypes: dict[str, str] | None = None
+    counter_dtype: str | None = None
+    branch_index: dict[str, int] | None = None
 
     @property
     def event_index(self) -> np.ndarray | None:
-        """The event number of every row (``repeat(arange(n_events), event_counts)``), or None."""
+        """The event number of every row (``repeat(arange(n_events), event_counts)``), or None.
+
+        The counts are checked first (``check_event_counts``): crafted counts never reach ``np.repeat``.
+        """
         if self.event_counts is None:
             return None
-        return np.repeat(np.arange(len(self.event_counts), dtype=np.int64), self.event_counts)
+        counts = check_event_counts(self.event_counts, self.data.shape[0] if self.data.ndim else 0, self.name)
+        return np.repeat(np.arange(len(counts), dtype=np.int64), counts)
 
     def to_dataset(self) -> Dataset:
         """This item as a ``Dataset`` (what ``Codec.fit`` takes)."""
@@ -75,6 +83,33 @@ def jsonable(obj: Any) -> Any:
     if obj is None or isinstance(obj, str | int | float | bool):
         return obj
     return str(obj)
+
+
+def check_event_counts(counts: Any, n_rows: int, what: str) -> np.ndarray:
+    """``counts`` as int64 if they are objects per event of ``n_rows`` rows: a 1-D integer array,
+    every count from 0 to ``n_rows``, adding up to ``n_rows`` (summed without overflow); else a
+    one-line ``DatasetError`` naming ``what``. Counts come from files and archives that someone else
+    wrote: this runs before any use (``np.repeat`` of a wrapped-around sum writes past its buffer)."""
+    c = np.asarray(counts)
+    if c.ndim != 1 or c.dtype.kind not in "iu":
+        raise DatasetError(f"{what}: event counts must be a 1-D integer array, not {c.dtype} of shape {c.shape}")
+    if c.size:
+        lo, hi = int(c.min()), int(c.max())
+        if lo < 0:
+            raise DatasetError(f"{what}: an event count is negative ({lo})")
+        if hi > n_rows:
+            raise DatasetError(f"{what}: an event count ({hi}) exceeds the {n_rows} rows")
+    c = c.astype(np.int64, copy=False)
+    total = 0
+    step = 1 << 20  # each count <= n_rows < 2**40, so a block of 2**20 sums without int64 overflow
+    for start in range(0, c.size, step):
+        total += int(c[start : start + step].sum())
+        if total > n_rows:
+            break
+    if total != n_rows:
+        shown = f"more than {n_rows}" if total > n_rows else str(total)
+        raise DatasetError(f"{what}: the event counts add up to {shown} rows, the array has {n_rows}")
+    return c
 
 
 def counts_from_index(event_index: np.ndarray, n_events: int | None = None) -> np.ndarray:

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from codecbench.archive.items import ArrayItem, counts_from_index, file_meta, kind_for, parse_units
-from codecbench.data.loaders import load_npy, load_npz, missing_key
+from codecbench.data.loaders import load_npy, load_npz
+from codecbench.data.names import missing_key
 from codecbench.errors import ConfigError, DatasetError
 
 

@@ -1,29 +1,30 @@
-"""Opening a ``.cbz`` archive: every byte verified before anything is decoded.
+"""Opening a ``.cbz`` archive: every byte verified, within bounds, before anything is decoded.
 
 ``open_archive`` refuses a file that is not a ZIP or is truncated (the ZIP comment included), a
-manifest whose ``format`` is not ``codecbench-archive`` or that is malformed, a ``format_version``
-newer than this codecbench reads (older ones are migrated), and a member whose size or SHA-256
-differs from the manifest; each with a one-line ``ArchiveError``. What it returns
-(``codecbench.archive.decoder.Archive``) works on trusted bytes only. Nothing is unpickled.
+manifest over ``MAX_MANIFEST_BYTES`` or nested too deeply, whose ``format`` is not
+``codecbench-archive`` or whose fields have the wrong types (``codecbench.archive.manifest``), a
+``format_version`` newer than this codecbench reads (older ones are migrated), and a member whose
+size or SHA-256 differs from the manifest; each with a one-line ``ArchiveError``.
+
+Nothing is read beyond what the manifest allows: every member is streamed in blocks and a member
+that inflates past its listed size stops there (a ZIP entry declaring 68 bytes that inflates to
+gigabytes is refused after 68 + 1), payloads and decoder states must be stored uncompressed (as the
+writer stores them, so they are never larger than the file), and opening holds no member in memory:
+it hashes each one and ``Archive.member`` reads a member again, and checks it again, when it is
+decoded. Nothing is unpickled.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from codecbench.archive.decoder import Archive
-from codecbench.archive.format import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    MANIFEST,
-    MAX_MANIFEST_BYTES,
-    ArchiveError,
-    decode_floats,
-)
+from codecbench.archive.format import MANIFEST, MAX_MANIFEST_BYTES, ArchiveError
+from codecbench.archive.manifest import check_manifest
+from codecbench.archive.members import stream_member, verify_member
 
 
 def _check_tail(path: Path) -> None:
@@ -44,39 +45,23 @@ def _migrate(manifest: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
-def _check_manifest(manifest: Any, path: Path) -> dict[str, Any]:
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
-        raise ArchiveError(f"{path.name}: not a codecbench archive (its manifest does not say {FORMAT_NAME!r})")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or version < 1:
+def _read_manifest(zf: zipfile.ZipFile, path: Path) -> Any:
+    try:
+        info = zf.getinfo(MANIFEST)
+    except KeyError:
+        raise ArchiveError(f"{path.name}: not a codecbench archive (it has no {MANIFEST})") from None
+    if info.file_size > MAX_MANIFEST_BYTES:
         raise ArchiveError(
-            f"{path.name}: the manifest's format_version {version!r} is invalid; the archive is corrupted"
+            f"{path.name}: its manifest claims {info.file_size} bytes, more than a manifest may hold "
+            f"({MAX_MANIFEST_BYTES}); the archive is corrupted or hostile"
         )
-    if version > FORMAT_VERSION:
-        raise ArchiveError(
-            f"{path.name} uses archive format version {version} (written by codecbench "
-            f"{manifest.get('codecbench_version', '?')}); this codecbench reads versions up to {FORMAT_VERSION}. "
-            "Upgrade codecbench: pip install --upgrade codecbench"
-        )
-    manifest = _migrate(manifest)
-    entries = manifest.get("entries")
-    members = manifest.get("members")
-    if not isinstance(entries, list) or not entries or not isinstance(members, dict):
-        raise ArchiveError(f"{path.name}: the manifest has no entries or no member list; the archive is corrupted")
-    required = ("name", "kind", "shape", "dtype", "codec", "payload", "sizes", "errors")
-    for i, e in enumerate(entries):
-        missing = [k for k in required if not isinstance(e, dict) or k not in e]
-        if missing:
-            raise ArchiveError(f"{path.name}: manifest entry {i} lacks {', '.join(missing)}; the archive is corrupted")
-        for ref in ("payload", "state", "event_counts"):
-            if e.get(ref) is not None and e[ref] not in members:
-                raise ArchiveError(f"{path.name}: entry {e['name']!r} names member {e[ref]!r}, which is not listed")
-    manifest["entries"] = [
-        {**e, "sizes": decode_floats(e["sizes"]), "errors": decode_floats(e["errors"]),
-         "bound": decode_floats(e.get("bound"))}
-        for e in entries
-    ]  # fmt: skip
-    return manifest
+    blob, _ = stream_member(zf, path, MANIFEST, info.file_size, keep=True, stored=False)
+    try:
+        return json.loads(blob.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArchiveError(f"{path.name}: its manifest is not valid JSON ({exc}); the archive is corrupted") from None
+    except RecursionError:
+        raise ArchiveError(f"{path.name}: its manifest is nested too deeply to parse; the archive is refused") from None
 
 
 def open_archive(path: str | Path) -> Archive:
@@ -96,41 +81,11 @@ def open_archive(path: str | Path) -> Archive:
         raise ArchiveError(f"{path.name}: cannot read the archive: {exc.strerror or exc}") from None
     with zf:
         _check_tail(path)
-        names = set(zf.namelist())
-        if MANIFEST not in names:
-            raise ArchiveError(f"{path.name}: not a codecbench archive (it has no {MANIFEST})")
-        manifest = json.loads(_read_member(zf, path, MANIFEST, MAX_MANIFEST_BYTES).decode("utf-8", "replace"))
-        manifest = _check_manifest(manifest, path)
-        members: dict[str, bytes] = {}
+        manifest = check_manifest(_migrate_raw(_read_manifest(zf, path)), path.name)
         for name, facts in manifest["members"].items():
-            if not isinstance(facts, dict) or not isinstance(facts.get("size"), int) or "sha256" not in facts:
-                raise ArchiveError(f"{path.name}: the manifest's record of member {name!r} is malformed")
-            if name not in names:
-                raise ArchiveError(f"{path.name}: member {name!r} is missing; the archive is truncated or corrupted")
-            blob = _read_member(zf, path, name, facts["size"])
-            if len(blob) != facts["size"] or hashlib.sha256(blob).hexdigest() != facts["sha256"]:
-                raise ArchiveError(
-                    f"{path.name}: member {name!r} is corrupted (its size or SHA-256 differs from the manifest)"
-                )
-            members[name] = blob
-    return Archive(path, manifest, members, file_size)
+            verify_member(zf, path, name, facts, keep=False)
+    return Archive(path, manifest, file_size)
 
 
-def _read_member(zf: zipfile.ZipFile, path: Path, name: str, limit: int) -> bytes:
-    info = zf.getinfo(name)
-    if info.file_size > limit:
-        raise ArchiveError(f"{path.name}: member {name!r} claims {info.file_size} bytes, more than expected ({limit})")
-    try:
-        blob = zf.read(info)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise ArchiveError(f"{path.name}: member {name!r} is corrupted or truncated ({exc})") from None
-    except Exception as exc:  # zlib.error and friends from a damaged deflated member
-        raise ArchiveError(f"{path.name}: member {name!r} cannot be read ({type(exc).__name__}: {exc})") from None
-    if name == MANIFEST:
-        try:
-            json.loads(blob.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ArchiveError(
-                f"{path.name}: its manifest is not valid JSON ({exc}); the archive is corrupted"
-            ) from None
-    return blob
+def _migrate_raw(manifest: Any) -> Any:
+    return _migrate(manifest) if isinstance(manifest, dict) else manifest

@@ -35,12 +35,16 @@ def compress_input(
     fit_on: str | None = None,
     registry: str | None = None,
     progress: Callable[..., None] | None = None,
+    int_codec: str | dict[str, Any] = "zstd",
 ) -> Archive:
     """Read ``source`` (file or registered dataset), compress every array with ``codec`` and write
     the archive ``out``; return it opened (verified) for its summary.
 
     A learned codec is fitted on ``fit_on`` (a file or dataset read with the same options, one
-    array per input array) or, without it, on the input itself; the archive says which.
+    array per input array) or, without it, on the input itself; the archive says which. When
+    ``codec`` is lossy, arrays of integers or booleans (ROOT counters, flags, ids) are compressed
+    with the lossless ``int_codec`` instead (default zstd): lossy codecs take floats only, and an
+    id rounded is a different id. Each entry records the codec it used.
     """
     opts = {"key": key, "tree": tree, "branches": branches, "columns": columns, "kind": kind}
     items = read_input(source, registry=registry, **opts)
@@ -59,16 +63,21 @@ def compress_input(
             raise ConfigError(
                 f"--fit-on {fit_on!r} gives {len(fit_items)} arrays, the input {len(items)}; they must match one to one"
             )
-    entries = [
-        encode_item(
-            it,
-            codec,
-            fit_item=fit_items[i] if fit_items else None,
-            fit_label=fit_label,
-            progress=progress,
+    lossy = not get_codec_class(parse_spec(codec)["id"]).lossless
+    if lossy and not get_codec_class(parse_spec(int_codec)["id"]).lossless:
+        raise ConfigError(f"--int-codec must be a lossless codec, not {parse_spec(int_codec)['id']!r}")
+    entries = []
+    for i, it in enumerate(items):
+        exact = lossy and it.data.dtype.kind in "iub"
+        entries.append(
+            encode_item(
+                it,
+                int_codec if exact else codec,
+                fit_item=fit_items[i] if fit_items and not exact else None,
+                fit_label=fit_label,
+                progress=progress,
+            )
         )
-        for i, it in enumerate(items)
-    ]
     is_file = Path(source).expanduser().is_file()
     source_info = {
         "input": Path(source).name if is_file else str(source),

@@ -17,24 +17,35 @@ from codecbench.cli.app import (
     split_list,
 )
 
+#: How ``inspect`` labels the error summary it prints (the manifest's numbers, which a file can forge).
+RECORDED = "recorded at compression (stored in the archive; `inspect --verify` recomputes them)"
 
-def _print_archive(archive: Any, as_json: bool = False) -> None:
-    """What `inspect` (and `compress` at its end) shows: per entry sizes, ratios and stored errors."""
+
+def _print_archive(archive: Any, as_json: bool = False, checks: list[dict[str, Any]] | None = None) -> None:
+    """What `inspect` (and `compress` at its end) shows: per entry sizes, ratios and stored errors;
+    with ``checks`` (``inspect --verify``) whether a fresh decode agrees with them."""
     import json
 
     import pandas as pd
 
     rows = archive.summary()
     totals = archive.totals()
+    verdicts = {c["name"]: c for c in checks or []}
     if as_json:
         out = {
             "archive": str(archive.path),
             "format_version": archive.manifest["format_version"],
             "codecbench_version": archive.manifest.get("codecbench_version"),
             "source": archive.manifest.get("source"),
+            "errors_are": RECORDED,
             "totals": totals,
             "entries": [
-                {**r, "variables": e["errors"]["variables"], "bound": e.get("bound")}
+                {
+                    **r,
+                    "variables": e["errors"]["variables"],
+                    "bound": e.get("bound"),
+                    **({"verified": verdicts[r["name"]]} if r["name"] in verdicts else {}),
+                }
                 for r, e in zip(rows, archive.entries)
             ],
         }
@@ -64,7 +75,7 @@ def _print_archive(archive: Any, as_json: bool = False) -> None:
             for v, stats in e["errors"]["variables"].items()
         ]
         vcols = ["variable", "unit", "residual_rms", "rel_rms", "response_rms", "max_abs_error", "abs_error_p99"]
-        print_frame(pd.DataFrame(var_rows), title=f"errors measured at compression: {r['name']}", columns=vcols)
+        print_frame(pd.DataFrame(var_rows), title=f"errors of {r['name']}, {RECORDED}", columns=vcols)
         line = (
             f"max abs error {fmt_cell(r['max_abs_error'])}, worst rel RMS {fmt_cell(r['worst_rel_rms'])}, "
             f"NRMSE {fmt_cell(r['nrmse'])}, PSNR {fmt_cell(r['psnr'])} dB"
@@ -72,7 +83,10 @@ def _print_archive(archive: Any, as_json: bool = False) -> None:
         if e.get("bound"):
             b = e["bound"]
             line += f"; declared {b['bound_mode']} bound: {b['bound_violations']} violations of {b['bound_checked']}"
-        console.print(line, highlight=False, soft_wrap=True)
+        console.print(f"recorded at compression: {line}", highlight=False, soft_wrap=True)
+        if r["name"] in verdicts:
+            v = verdicts[r["name"]]
+            console.print(f"verified by decoding: {v['status']} ({v['detail']})", highlight=False, soft_wrap=True)
     console.print(
         f"total: raw {human_bytes(totals['raw_bytes'])}, payload {human_bytes(totals['payload_bytes'])} + "
         f"state {human_bytes(totals['state_bytes'])} = {human_bytes(totals['total_bytes'])} "
@@ -96,12 +110,19 @@ def compress_cmd(
     columns: str = typer.Option(None, "--columns", help="Comma-separated columns (or patterns) of a table to keep."),
     tree: str = typer.Option(None, "--tree", help="ROOT tree (default: the file's only tree)."),
     branches: list[str] = typer.Option(
-        [], "--branches", "-b", help="ROOT branches (comma-separated, patterns allowed); repeat for more groups."
+        [],
+        "--branches",
+        "-b",
+        help="ROOT branches (comma-separated, patterns allowed); repeat for more groups. Default: every numeric "
+        "branch, one group per counter.",
     ),
     key: str = typer.Option(None, "--key", "-k", help="Array in an npz file / dataset in an HDF5 file."),
     kind: str = typer.Option("auto", "--kind", help="auto (2-D arrays are tables), table or field."),
     fit_on: str = typer.Option(
         None, "--fit-on", help="File or dataset to fit a learned codec on (default: the input itself)."
+    ),
+    int_codec: str = typer.Option(
+        "zstd", "--int-codec", help="Lossless codec for integer and boolean arrays when --codec is lossy."
     ),
     registry: str = typer.Option(None, "--registry", help=REGISTRY_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the archive's path."),
@@ -128,6 +149,7 @@ def compress_cmd(
         fit_on=fit_on,
         registry=registry,
         progress=progress,
+        int_codec=int_codec,
     )
     if quiet:
         console.print(str(archive.path), highlight=False, soft_wrap=True)
@@ -156,8 +178,29 @@ def decompress_cmd(
 def inspect_cmd(
     archive: str = typer.Argument(..., help="Archive written by `codecbench compress`."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    verify: bool = typer.Option(
+        False,
+        "--verify",
+        help="Decode every entry and recompute its errors; exit 1 if they differ from the stored ones.",
+    ),
+    original: str = typer.Option(
+        None, "--original", help="With --verify: the input the archive was made from (lossy entries need it)."
+    ),
+    registry: str = typer.Option(None, "--registry", help=REGISTRY_HELP),
 ) -> None:
-    """Codec, sizes (payload, state, total), ratios and the error summary stored in an archive."""
+    """Codec, sizes (payload, state, total), ratios and the error summary recorded at compression."""
     from codecbench.archive import open_archive
+    from codecbench.archive.format import ArchiveError
+    from codecbench.archive.verify import verify_archive
 
-    _print_archive(open_archive(archive), as_json)
+    opened = open_archive(archive)
+    if original is not None and not verify:
+        raise ArchiveError("--original is used by --verify; add --verify")
+    checks = verify_archive(opened, original, registry) if verify else None
+    _print_archive(opened, as_json, checks)
+    bad = [c for c in checks or [] if c["status"] == "differs"]
+    if bad:
+        raise ArchiveError(
+            f"{opened.path.name}: entry {bad[0]['name']!r}: the stored error summary does not match a fresh decode "
+            f"({bad[0]['detail']})"
+        )

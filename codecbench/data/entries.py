@@ -11,10 +11,12 @@ from __future__ import annotations
 import copy
 import difflib
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from codecbench.data.files import ENV_DATA_PATH, escapes_search_path
+from codecbench.data.options import LOADER_OPTIONS, check_loader
 from codecbench.data.transforms import TRANSFORMS
 from codecbench.errors import ConfigError
 
@@ -26,7 +28,10 @@ ENTRY_FIELDS = {
 }  # fmt: skip
 
 
-LOADER_FORMATS = {"npz", "npy", "root", "csv", "hdf5"}
+#: The ``loader: {format: ...}`` names (their options: ``codecbench.data.options``).
+LOADER_FORMATS = set(LOADER_OPTIONS)
+#: Largest ``size_bytes`` an entry may declare (a petabyte; anything larger is a typo).
+MAX_SIZE_BYTES = 2**50
 
 
 def _cfg_err(source: str, name: str | None, field: str | None, msg: str) -> ConfigError:
@@ -68,9 +73,13 @@ def validate_entry(name: str, entry: Any, source: str = "<registry>") -> dict[st
     e.setdefault("license", "")
     e.setdefault("notes", "")
     e.setdefault("url", None)
+    if e["url"] is not None and urlsplit(e["url"]).scheme.lower() not in ("http", "https"):
+        raise _cfg_err(source, name, "url", f"must be an http:// or https:// address, not {e['url']!r}")
+    if not isinstance(e.setdefault("default", False), bool):
+        raise _cfg_err(source, name, "default", "must be true or false")
     try:
         dtype = np.dtype(e.setdefault("dtype", "float32"))
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise _cfg_err(source, name, "dtype", f"not a numpy dtype: {exc}") from None
     if dtype.kind != "f":
         raise _cfg_err(source, name, "dtype", f"must be a float dtype (float32 or float64), not {dtype}")
@@ -79,7 +88,9 @@ def validate_entry(name: str, entry: Any, source: str = "<registry>") -> dict[st
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
         raise _cfg_err(source, name, "params", "must be a mapping of parameter name to default value")
     units = e.setdefault("units", {})
-    if not isinstance(units, dict):
+    if not isinstance(units, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float) for k, v in units.items()
+    ):
         raise _cfg_err(source, name, "units", "must be a mapping {column: unit}")
     ht = e.setdefault("heavy_tailed", [])
     if not isinstance(ht, list) or not all(isinstance(c, str) for c in ht):
@@ -107,26 +118,21 @@ def validate_entry(name: str, entry: Any, source: str = "<registry>") -> dict[st
             raise _cfg_err(source, name, "sha256", "must be 64 hexadecimal digits")
         if "md5" in e and not _is_hex(e["md5"], 32):
             raise _cfg_err(source, name, "md5", "must be 32 hexadecimal digits")
-        if "size_bytes" in e and not (isinstance(e["size_bytes"], int) and e["size_bytes"] >= 0):
-            raise _cfg_err(source, name, "size_bytes", "must be a non-negative integer")
-        loader = e.get("loader")
-        if not isinstance(loader, dict) or "format" not in loader:
-            raise _cfg_err(source, name, "loader", "a file entry needs loader: {format: npz|npy|root|csv|hdf5, ...}")
-        if loader["format"] not in LOADER_FORMATS:
-            raise _cfg_err(
-                source, name, "loader", f"format {loader['format']!r} unknown; use one of {sorted(LOADER_FORMATS)}"
-            )
-        if loader["format"] == "root" and ("tree" not in loader or "branches" not in loader):
-            raise _cfg_err(source, name, "loader", "a root loader needs 'tree' and 'branches'")
-        if loader["format"] == "npz" and "key" not in loader:
-            raise _cfg_err(source, name, "loader", "an npz loader needs 'key'")
-        if loader["format"] == "hdf5" and "key" not in loader:
-            raise _cfg_err(source, name, "loader", "an hdf5 loader needs 'key' (the dataset inside the file)")
+        size = e.get("size_bytes")
+        if "size_bytes" in e and not (
+            isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= MAX_SIZE_BYTES
+        ):
+            huge = isinstance(size, int) and abs(size).bit_length() > 128
+            shown = f"an integer of about {int(abs(size).bit_length() * 0.30103) + 1} digits" if huge else repr(size)
+            raise _cfg_err(source, name, "size_bytes", f"must be an integer from 0 to 2**50, not {shown}")
+        e["loader"] = check_loader(e.get("loader"), lambda msg: _cfg_err(source, name, "loader", msg))
     if "derive" in e:
         d = e["derive"]
-        if not isinstance(d, dict) or "from" not in d or "transform" not in d:
+        if not isinstance(d, dict) or set(d) != {"from", "transform"}:
             raise _cfg_err(source, name, "derive", "must be {from: ENTRY, transform: NAME}")
-        if d["transform"] not in TRANSFORMS:
+        if not isinstance(d["from"], str) or not d["from"]:
+            raise _cfg_err(source, name, "derive", f"'from' must name one entry, not {d['from']!r}")
+        if not isinstance(d["transform"], str) or d["transform"] not in TRANSFORMS:
             raise _cfg_err(
                 source, name, "derive", f"transform {d['transform']!r} unknown; use one of {sorted(TRANSFORMS)}"
             )

@@ -22,7 +22,7 @@ from codecbench.data.loaders import LOADERS, load_npz
 from codecbench.data.registry import get_entry
 from codecbench.data.transforms import TRANSFORMS
 from codecbench.dataset import Dataset
-from codecbench.errors import DatasetError
+from codecbench.errors import ConfigError, DatasetError
 
 
 def _cast(name: str, data: np.ndarray, dtype: np.dtype, exact_required: bool) -> tuple[np.ndarray, dict[str, Any]]:
@@ -54,35 +54,91 @@ def _cast(name: str, data: np.ndarray, dtype: np.dtype, exact_required: bool) ->
 
 #: Parameters every file-backed table accepts: ``n_rows`` keeps the first rows (None: all).
 FILE_TABLE_PARAMS = {"n_rows": None}
+#: Parameters whose value is a count of rows or events: an integer of at least 1 (or None).
+COUNT_PARAMS = ("n_rows", "n_events", "n_steps", "nx", "ny")
 
 
 def allowed_params(entry: dict[str, Any]) -> dict[str, Any]:
-    """The parameters ``load_dataset`` accepts for ``entry``, with their defaults."""
+    """The parameters ``load_dataset`` accepts for ``entry``, with their defaults.
+
+    An entry whose ``params`` name something its generator does not take, or that names an unknown
+    generator, raises ``ConfigError`` naming the registry file and the entry (before any load).
+    """
     if "generator" in entry:
-        defaults = _generator_defaults(entry["generator"])
+        defaults = _generator_defaults(entry)
+        bad = sorted(set(entry.get("params", {})) - set(defaults))
+        if bad:
+            listing = ", ".join(sorted(defaults))
+            raise ConfigError(
+                f"{entry.get('registry')}: entry {entry.get('name', '?')!r}, field 'params': generator "
+                f"{entry['generator']!r} has no parameter {bad[0]!r}; its parameters: {listing}"
+            )
         return {**defaults, **entry.get("params", {})}
     base = dict(FILE_TABLE_PARAMS) if entry["kind"] == "table" else {}
     return {**base, **entry.get("params", {})}
 
 
-def _generator_defaults(gen: str) -> dict[str, Any]:
+def _generator_defaults(entry: dict[str, Any]) -> dict[str, Any]:
     from codecbench.data import synthetic
 
+    gen = entry["generator"]
     if gen in synthetic.GENERATORS:
         return synthetic.generator_defaults(synthetic.GENERATORS[gen])
     if gen == "pythia":
         from codecbench.data import pythia
 
         return pythia.generator_defaults()
-    return {}
+    known = ", ".join(sorted([*synthetic.GENERATORS, "pythia"]))
+    raise ConfigError(
+        f"{entry.get('registry')}: entry {entry.get('name', '?')!r}, field 'generator': unknown generator "
+        f"{gen!r} (known: {known})"
+    )
 
 
-def _check_params(name: str, entry: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    allowed = allowed_params(entry)
-    bad = sorted(set(params) - set(allowed))
-    if bad:
+def _same_kind(default: Any, value: Any) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int) if isinstance(default, int) else isinstance(value, int | float)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list | tuple):
+        return isinstance(value, list | tuple)
+    return True
+
+
+def param_problem(name: str, allowed: dict[str, Any], key: str, value: Any) -> str | None:
+    """Why ``key=value`` is not a valid parameter of dataset ``name`` (None when it is)."""
+    if key not in allowed:
         listing = ", ".join(f"{k}={v!r}" for k, v in allowed.items()) or "none"
-        raise DatasetError(f"dataset {name!r} has no parameter {bad[0]!r}; its parameters (with defaults): {listing}")
+        return f"dataset {name!r} has no parameter {key!r}; its parameters (with defaults): {listing}"
+    default = allowed[key]
+    if not _same_kind(default, value):
+        kinds = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+        want = kinds.get(type(default), "a list" if isinstance(default, list | tuple) else "a value")
+        return f"dataset {name!r}, parameter {key!r}: expected {want} (default {default!r}), not {value!r}"
+    if key in COUNT_PARAMS and not (value is None and default is None):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return (
+                f"dataset {name!r}, parameter {key!r}: expected an integer of at least 1 (default {default!r}), "
+                f"not {value!r}"
+            )
+    return None
+
+
+def check_params(
+    name: str, entry: dict[str, Any], params: dict[str, Any], error: type = DatasetError
+) -> dict[str, Any]:
+    """The entry's parameters with ``params`` applied; an unknown parameter or a value of the wrong type
+    (``n_rows='abc'``, ``n_rows=2.9``) raises ``error`` naming the dataset, the parameter and the
+    allowed ones."""
+    allowed = allowed_params({**entry, "name": name})
+    for key, value in params.items():
+        problem = param_problem(name, allowed, key, value)
+        if problem:
+            raise error(problem)
     return {**allowed, **params}
 
 
@@ -105,6 +161,7 @@ def _finish(
     name: str, entry: dict[str, Any], data: np.ndarray, columns: list[str] | None, meta: dict[str, Any]
 ) -> Dataset:
     kind = entry["kind"]
+    file_units = meta.pop("file_units", None) or {}  # units the file itself states (netCDF)
     if kind == "table":
         if data.ndim == 1:
             data = data[:, None]
@@ -117,14 +174,14 @@ def _finish(
                 )
             columns = list(entry["columns"])
         columns = columns or [f"x{i}" for i in range(data.shape[1])]
-        units = {c: str(entry["units"].get(c, "")) for c in columns}
+        units = {c: str(entry["units"].get(c, file_units.get(c, ""))) for c in columns}
         unknown_ht = [c for c in entry.get("heavy_tailed", []) if c not in columns]
         if unknown_ht:
             raise DatasetError(f"dataset {name!r}: heavy_tailed names {unknown_ht[0]!r}, not a column ({columns})")
         meta["heavy_tailed"] = list(entry.get("heavy_tailed", []))
     else:
         columns = None
-        units = {"value": str(entry["units"].get("value", ""))}
+        units = {"value": str(entry["units"].get("value", file_units.get("value", "")))}
         meta["heavy_tailed"] = []
     meta["units"] = units
     return Dataset(name=name, data=data, columns=columns, kind=kind, meta=meta)
@@ -138,7 +195,7 @@ def load_dataset(name: str, registry: str | os.PathLike[str] | None = None, **pa
     File-backed entries are found on the search path and verified against their checksum first.
     """
     entry = get_entry(name, registry)
-    p = _check_params(name, entry, params)
+    p = check_params(name, entry, params)
     meta = _base_meta(name, entry)
     dtype = np.dtype(entry["dtype"])
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codecbench.data.entries import validate_entry
+from codecbench.data.yamlsafe import load_yaml
 from codecbench.errors import ConfigError, DatasetError
 
 ENV_REGISTRY = "CODECBENCH_REGISTRY"
@@ -49,8 +50,10 @@ def read_registry_file(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read dataset registry {src}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{src}: not a text file (UTF-8 decoding failed at byte {exc.start})") from None
     try:
-        doc = yaml.safe_load(text)
+        doc = load_yaml(text, src)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{src}: not valid YAML: {str(exc).splitlines()[0]} ({_yaml_pos(exc)})") from None
     if doc is None:
@@ -103,7 +106,23 @@ def get_registry(registry: str | os.PathLike[str] | None = None) -> dict[str, di
                 f"{entry.get('registry')}: entry {name!r}, field 'derive': derives from unknown entry "
                 f"{entry['derive']['from']!r}"
             )
+    _check_derive_cycles(merged)
     return merged
+
+
+def _check_derive_cycles(reg: dict[str, dict[str, Any]]) -> None:
+    """Refuse entries that derive from themselves, directly or through others (one line, the cycle named)."""
+    for name in reg:
+        chain = [name]
+        while "derive" in reg[chain[-1]]:
+            nxt = reg[chain[-1]]["derive"]["from"]
+            if nxt in chain:
+                cycle = " -> ".join([*chain[chain.index(nxt) :], nxt])
+                raise ConfigError(
+                    f"{reg[name].get('registry')}: entry {name!r}, field 'derive': the derivations form a cycle "
+                    f"({cycle})"
+                )
+            chain.append(nxt)
 
 
 def get_entry(name: str, registry: str | os.PathLike[str] | None = None) -> dict[str, Any]:

@@ -56,11 +56,15 @@ def load_config_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a run config (YAML): datasets, codecs (ids or dicts, each with an optional ``sweep``), settings."""
     import yaml
 
+    from codecbench.data.yamlsafe import load_yaml
+
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_yaml(p.read_text(encoding="utf-8"), f"run config {p}")
     except OSError as exc:
         raise ConfigError(f"run config {p}: cannot read it ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"run config {p}: not a text file (UTF-8 decoding failed at byte {exc.start})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

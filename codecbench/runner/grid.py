@@ -65,35 +65,12 @@ def builtin_codec_ids() -> list[str]:
     return [i.codec_id for i in list_codecs() if i.distribution == "codecbench" and i.status == "ok"]
 
 
-def _same_kind(default: Any, value: Any) -> bool:
-    if default is None:
-        return True
-    if isinstance(default, bool) or isinstance(value, bool):
-        return isinstance(default, bool) and isinstance(value, bool)
-    if isinstance(default, int | float):
-        return isinstance(value, int) if isinstance(default, int) else isinstance(value, int | float)
-    if isinstance(default, str):
-        return isinstance(value, str)
-    if isinstance(default, list | tuple):
-        return isinstance(value, list | tuple)
-    return True
-
-
 def check_dataset_params(name: str, entry: dict[str, Any], params: dict[str, Any]) -> None:
-    """Refuse a dataset parameter the entry does not have, or a value of another type than its default."""
-    from codecbench.data.load import allowed_params
+    """Refuse a dataset parameter the entry does not have, or a value of another type than its default
+    (``codecbench.data.load.check_params``), as a ``ConfigError`` before anything runs."""
+    from codecbench.data.load import check_params
 
-    allowed = allowed_params(entry)
-    for key, value in params.items():
-        if key not in allowed:
-            listing = ", ".join(f"{k}={v!r}" for k, v in allowed.items()) or "none"
-            raise ConfigError(f"dataset {name!r} has no parameter {key!r}; its parameters (with defaults): {listing}")
-        if not _same_kind(allowed[key], value):
-            kinds = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
-            want = kinds.get(type(allowed[key]), "a list" if isinstance(allowed[key], list | tuple) else "a value")
-            raise ConfigError(
-                f"dataset {name!r}, parameter {key!r}: expected {want} (default {allowed[key]!r}), not {value!r}"
-            )
+    check_params(name, entry, params, ConfigError)
 
 
 def build_tasks(
@@ -148,9 +125,9 @@ def build_tasks(
     for owner in list(sets):
         if owner in registry:
             ds_params.setdefault(owner, {}).update(sets.pop(owner))
-    for name, params in ds_params.items():
-        if name in registry:
-            check_dataset_params(name, registry[name], params)  # before anything runs, not task by task
+    for name in dict.fromkeys([*datasets, *ds_params]):
+        if name in registry:  # before anything runs, not task by task (the entry's own params too)
+            check_dataset_params(name, registry[name], ds_params.get(name, {}))
     specs = [parse_spec(c) for c in (codecs if codecs is not None else builtin_codec_ids())]
     codec_ids = {s["id"] for s in specs}
     for owner in list(sets) + list(sweeps):

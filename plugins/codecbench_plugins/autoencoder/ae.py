@@ -94,6 +94,8 @@ class AECodec(Codec):
             raise CodecError(f"{cid}: hidden must be a list of layer sizes, not {hidden!r}") from exc
         if any(h < 1 for h in self.hidden):
             raise CodecError(f"{cid}: hidden layer sizes must be positive, not {hidden!r}")
+        between = sum(a * b for a, b in zip(self.hidden, self.hidden[1:]))
+        common.check_model_size(cid, 2 * between, f"hidden={self.hidden} (the layers between hidden sizes alone)")
         common.check_choice(cid, "activation", activation, ("leaky_relu", "tanh", "elu"))
         common.check_choice(cid, "norm", norm, ("minmax", "custom"))
         common.check_choice(cid, "latent_bits", latent_bits, LATENT_BITS)
@@ -167,6 +169,7 @@ class AECodec(Codec):
         tr, va = split_train_val(x.shape[0], self.val_fraction, self.seed)
         device = common.resolve_device(self.device)
         latent_dim = self._resolved_latent_dim(layout.n_features)
+        self._check_size(layout.n_features, latent_dim)
         with torch_threads(self.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             model = Autoencoder(
@@ -355,7 +358,7 @@ class AECodec(Codec):
         return common.pack_state(self.codec_id, "fitted", arrays, meta)
 
     def _restore(self, blob: bytes, part: str) -> None:
-        from .nets import Autoencoder, load_numpy_state
+        from .nets import Autoencoder, check_shapes, load_numpy_state
 
         arrays, meta = common.unpack_state(self.codec_id, blob, part)
         try:
@@ -379,6 +382,12 @@ class AECodec(Codec):
         lo, hi = arrays.get("latent.lo"), arrays.get("latent.hi")
         if lo is None or hi is None or lo.shape != (latent_dim,) or hi.shape != (latent_dim,):
             raise CodecError(f"{self.codec_id} model state is not valid: the latent range is missing or misshapen")
+        shapes = self._check_size(layout.n_features, latent_dim)  # before anything is allocated
+        if part == "fitted":
+            check_shapes(arrays, shapes, "model.", f"{self.codec_id} fitted model")
+        else:
+            decoder = {k[len("decoder.") :]: v for k, v in shapes.items() if k.startswith("decoder.")}
+            check_shapes(arrays, decoder, "decoder.", f"{self.codec_id} decoder state")
         model = Autoencoder(
             layout.n_features, latent_dim, self.hidden, self.activation, self.batch_norm, self._latent_activation
         )
@@ -394,6 +403,20 @@ class AECodec(Codec):
         self._layout, self._scaler = layout, scaler
         self._lo, self._hi = lo.astype(np.float64), hi.astype(np.float64)
         self._restore_extra(arrays, meta)
+
+    def _check_size(self, n_features: int, latent_dim: int) -> dict[str, tuple[int, ...]]:
+        """The network's tensor shapes (built on the meta device); refuse one over the size cap."""
+        from .nets import Autoencoder, meta_shapes
+
+        shapes = meta_shapes(
+            lambda: Autoencoder(
+                n_features, latent_dim, self.hidden, self.activation, self.batch_norm, self._latent_activation
+            )
+        )
+        common.check_model_size(
+            self.codec_id, sum(math.prod(s) for s in shapes.values()), f"hidden={self.hidden} for {n_features} features"
+        )
+        return shapes
 
     def _restore_extra(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         """Hook for ``sae``."""

@@ -342,6 +342,32 @@ def unpack_state(codec_id: str, blob: bytes, part: str | None = None) -> tuple[d
     return arrays, meta
 
 
+#: Most weights (network values) a learned codec's config may ask for: 2**26, 256 MiB as float32. A
+#: config is refused above it before anything is built, so that an archive or a run config cannot
+#: make a decoder allocate gigabytes (``hidden=[20000, 20000]`` asks for 4e8).
+MAX_MODEL_VALUES = 2**26
+
+
+def check_model_size(codec_id: str, n_values: int, what: str) -> None:
+    """Refuse an architecture of more than ``MAX_MODEL_VALUES`` values (one line naming it)."""
+    if n_values > MAX_MODEL_VALUES:
+        raise CodecError(
+            f"{codec_id}: {what} needs {n_values:,} network values, more than the {MAX_MODEL_VALUES:,} (2**26) a "
+            "config may ask for; choose smaller layers"
+        )
+
+
+def check_state_values(codec_id: str, arrays: dict[str, np.ndarray], prefix: str, expected: int) -> None:
+    """Refuse a state whose ``prefix`` tensors hold another number of values than the configured network
+    needs, before the network is built (so the state, not the config, bounds what is allocated)."""
+    got = sum(int(a.size) for k, a in arrays.items() if k.startswith(prefix))
+    if got != expected:
+        raise CodecError(
+            f"{codec_id} model state holds {got:,} network values, the configured architecture needs {expected:,}; "
+            "the state does not belong to this config (refused before building the network)"
+        )
+
+
 def check_meta_matches(codec_id: str, meta: dict[str, Any], expected: dict[str, Any]) -> None:
     """Refuse a state blob fitted with other architecture settings than this instance's config."""
     for key, want in expected.items():

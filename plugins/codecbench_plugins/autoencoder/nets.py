@@ -78,6 +78,25 @@ def state_to_numpy(module: nn.Module, prefix: str) -> dict[str, np.ndarray]:
     return {prefix + k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
 
 
+def meta_shapes(build: Callable[[], nn.Module]) -> dict[str, tuple[int, ...]]:
+    """The state-dict shapes of the module ``build()`` makes, built on the meta device (nothing allocated)."""
+    with torch.device("meta"):
+        module = build()
+    return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+def check_shapes(arrays: dict[str, np.ndarray], expected: dict[str, tuple[int, ...]], prefix: str, what: str) -> None:
+    """Refuse ``prefix``-ed arrays whose names or shapes differ from ``expected`` (before building the network)."""
+    got = {k[len(prefix) :]: tuple(v.shape) for k, v in arrays.items() if k.startswith(prefix)}
+    if got != expected:
+        bad = sorted(set(got) ^ set(expected)) or sorted(k for k in got if got[k] != expected.get(k))
+        key = bad[0]
+        raise CodecError(
+            f"{what} does not match the configured network: tensor {key!r} is {got.get(key, 'missing')}, "
+            f"the network needs {expected.get(key, 'none')} (refused before building the network)"
+        )
+
+
 def load_numpy_state(module: nn.Module, arrays: dict[str, np.ndarray], prefix: str, what: str) -> None:
     """Load ``prefix``-ed arrays into ``module``; a missing, extra or misshapen tensor is a ``CodecError``."""
     sd = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}

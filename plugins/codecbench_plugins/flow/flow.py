@@ -59,6 +59,14 @@ def _build_flow(n_features: int, layers: int, hidden: int, num_blocks: int) -> A
     return Flow(CompositeTransform(transforms), StandardNormal([n_features]))
 
 
+def flow_values(n_features: int, layers: int, hidden: int, num_blocks: int) -> int:
+    """Learned values of ``_build_flow(...)`` (weights, biases, permutations; not the fixed MADE masks):
+    per layer an input layer, ``num_blocks`` residual blocks of two hidden layers, an output layer of
+    two values per feature, and the permutation."""
+    f, h = n_features, hidden
+    return layers * (h * f + h + 2 * num_blocks * (h * h + h) + 2 * f * h + 2 * f + f)
+
+
 def _learned_tensors(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The flow's state without the MADE masks and degrees: the architecture fixes them (no random
     masks), so the decoder rebuilds them and ``aux_nbytes`` does not count them twice the weights' size."""
@@ -141,6 +149,7 @@ class FlowCodec(Codec):
             ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
             if not ok:
                 raise CodecError(f"flow: {name} must be a finite number >= 0, not {value!r}")
+        common.check_model_size(cid, flow_values(0, layers, hidden, num_blocks), f"layers={layers}, hidden={hidden}")
         self.bits = bits
         self.layers = layers
         self.hidden = hidden
@@ -222,6 +231,7 @@ class FlowCodec(Codec):
 
         with torch_threads(self.threads), torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
+            common.check_model_size(self.codec_id, self._values(layout.n_features), self._arch_text(layout.n_features))
             flow = _build_flow(layout.n_features, self.layers, self.hidden, self.num_blocks).to(device)
             history = train_loop(
                 flow,
@@ -457,6 +467,9 @@ class FlowCodec(Codec):
         stats = {k: arrays.get(f"stats.{k}") for k in ("col_std", "lo", "hi")}
         if any(v is None or v.shape != (layout.n_features,) for v in stats.values()):
             raise CodecError("flow model state is not valid: the column statistics are missing or misshapen")
+        expected = self._values(layout.n_features)  # the state must hold this network, checked before building it
+        common.check_model_size(self.codec_id, expected, self._arch_text(layout.n_features))
+        common.check_state_values(self.codec_id, _learned_tensors(arrays), "flow.", expected)
         flow = _build_flow(layout.n_features, self.layers, self.hidden, self.num_blocks)
         fixed = {k: v for k, v in state_to_numpy(flow, "flow.").items() if k not in _learned_tensors({k: v})}
         for k in set(fixed) & set(arrays):  # states written before the masks were left out still load
@@ -466,6 +479,12 @@ class FlowCodec(Codec):
         self._set_model(flow.eval(), layout, scaler, {k: v.astype(np.float64) for k, v in stats.items()})
         self._columns = meta.get("columns")
         self._history = dict(meta.get("history") or {})
+
+    def _values(self, n_features: int) -> int:
+        return flow_values(n_features, self.layers, self.hidden, self.num_blocks)
+
+    def _arch_text(self, n_features: int) -> str:
+        return f"layers={self.layers}, hidden={self.hidden}, num_blocks={self.num_blocks} for {n_features} features"
 
     def load_state(self, blob: bytes) -> None:
         """Restore what ``save_state`` wrote; a blob that is not one is a ``CodecError``."""
