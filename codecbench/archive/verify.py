@@ -43,7 +43,7 @@ def _same(a: Any, b: Any) -> bool:
 def _differences(stored: dict[str, Any], fresh: dict[str, Any], prefix: str = "") -> list[str]:
     """Fields of ``stored`` whose value differs from ``fresh`` (numbers within ``RTOL``), as 'key: a vs b'."""
     out = []
-    for key, value in stored.items():
+    for key, value in sorted(stored.items(), key=lambda kv: isinstance(kv[1], dict)):  # overall figures first
         other = fresh.get(key)
         if isinstance(value, dict) and isinstance(other, dict):
             out += _differences(value, other, f"{prefix}{key}.")
