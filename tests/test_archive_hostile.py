@@ -434,3 +434,24 @@ def test_inspect_labels_the_errors_as_recorded_and_verify_recomputes_them(tmp_pa
     np.savez(other, jets=np.zeros((ROWS, 3), np.float32), jets_columns=np.array(["pt", "eta", "phi"]))
     res = runner.invoke(app, ["inspect", str(lossy), "--verify", "--original", str(other)])
     assert res.exit_code == 1 and "the original given is not the data this entry was made from" in res.stderr
+
+
+def test_verify_uses_the_registered_dataset_an_archive_was_made_from(tmp_path: Path) -> None:
+    compress_input("jets-synthetic", tmp_path / "syn.cbz", {"id": "trunc", "bits": 8})
+    res = CliRunner().invoke(app, ["inspect", str(tmp_path / "syn.cbz"), "--verify"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "verified by decoding: match (recomputed from the original" in res.stdout
+
+
+def test_inspect_holds_no_payload_in_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    src = tmp_path / "big.npz"
+    np.savez(src, x=np.random.default_rng(0).random((3_000_000, 2), dtype=np.float32))  # 24 MB
+    compress_input(src, tmp_path / "big.cbz", "raw")
+    tracemalloc.start()
+    archive = open_archive(tmp_path / "big.cbz")
+    archive.summary(), archive.totals()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert archive.entries[0]["sizes"]["payload_bytes"] > 24_000_000 and peak < 4_000_000, peak

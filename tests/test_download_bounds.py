@@ -97,7 +97,8 @@ def test_an_announced_length_over_size_bytes_is_refused_before_reading(server: s
     assert _left(tmp_path) == []
 
 
-def test_sigterm_removes_the_partial_file(server: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_removes_the_partial_file(sig: int, server: str, tmp_path: Path) -> None:
     code = (
         "from codecbench.data.download import download_file\n"
         f"download_file({server + '/slow'!r}, {str(tmp_path / 'x.bin')!r}, sha256={SHA!r}, progress=False)\n"
@@ -109,12 +110,12 @@ def test_sigterm_removes_the_partial_file(server: str, tmp_path: Path) -> None:
             assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             time.sleep(0.05)
         time.sleep(0.3)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == -signal.SIGTERM  # still ends as killed by SIGTERM
+    assert proc.returncode == -sig  # still ends as killed by the signal
     assert _left(tmp_path) == []
 
 

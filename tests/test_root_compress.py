@@ -171,3 +171,15 @@ def test_nanoaod_round_trip_keeps_every_branch_and_dtype(tmp_path: Path) -> None
         t = f["Events"]
         orig = {k: t[k].typename for k in t.keys() if k == "nJet" or k.startswith("Jet_")}
     assert {k: v[0] for k, v in got.items()} == orig and got["nJet"][0] == "uint32_t"
+
+
+def test_hzz_jets_raw_size_is_the_branches_own_bytes(tmp_path: Path) -> None:
+    """The README's figure: HZZ's Jet_* (five float32 branches and a bool) is 58.2 kB raw, not 133 kB."""
+    from codecbench.data.files import locate_file
+
+    hzz = locate_file("uproot-HZZ.root")
+    if hzz is None:
+        pytest.skip("uproot-HZZ.root not on CODECBENCH_DATA_PATH")
+    archive = compress_input(hzz, tmp_path / "h.cbz", "zstd", branches=[["Jet_*"]])
+    assert [e["name"] for e in archive.entries] == ["events.float32", "events.bool"]
+    assert archive.totals()["raw_bytes"] == 2773 * (5 * 4 + 1) == 58233
