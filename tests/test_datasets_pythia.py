@@ -71,7 +71,7 @@ def test_generated_file_is_cached_with_its_sha256(monkeypatch: pytest.MonkeyPatc
 def test_bad_parameters_and_missing_pythia(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DatasetError, match=r"unknown process 'zz'"):
         load_dataset("pythia-qcd-jets", process="zz")
-    with pytest.raises(DatasetError, match=r"n_events must be a positive integer"):
+    with pytest.raises(DatasetError, match=r"parameter 'n_events': expected an integer of at least 1"):
         load_dataset("pythia-qcd-jets", n_events=0)
     with pytest.raises(DatasetError, match=r"'pythia-qcd-jets' has no parameter 'n_event'.*n_events=10000"):
         load_dataset("pythia-qcd-jets", n_event=5)

@@ -8,10 +8,13 @@ source's metadata; plus an error summary measured at compression time (by decodi
 through a fresh codec built from the stored config and state, exactly as ``decompress`` will).
 
 - ``format``: the format itself (documented there), its constants and ``ArchiveError``;
+- ``manifest``: the manifest's checks (every field's type, every member's bound) before anything
+  trusts it; ``members``: one member read in blocks, never past its listed size;
 - ``encode``: one array -> one entry; ``writer``: entries -> a ``.cbz`` file;
 - ``reader``: ``open_archive``, which verifies every member; ``decoder``: ``Archive``, the
   verified archive's entries decoded;
 - ``workflow``: ``compress_input`` and ``decompress_archive``, the two commands as functions;
+  ``verify``: ``inspect --verify``, the stored error summary recomputed by decoding;
 - ``files``: user files in and out (``read_input``, ``write_output``), through ``npz``, ``hdf5`` and
   ``root``; ``items``: ``ArrayItem``, one array with its facts.
 

@@ -39,7 +39,10 @@ SCHEMES = ("http", "https")
 
 def check_url(url: str) -> None:
     """Refuse anything but an ``http(s)://`` URL with a host (one line naming it)."""
-    parts = urlsplit(url) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:
+        parts = None
     if parts is None or parts.scheme.lower() not in SCHEMES or not parts.netloc:
         shown = url if isinstance(url, str) and len(url) < 200 else f"{str(url)[:200]}..."
         raise DatasetError(f"refusing to download {shown!r}: only http:// and https:// URLs are fetched")

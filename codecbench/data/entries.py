@@ -43,6 +43,13 @@ def _cfg_err(source: str, name: str | None, field: str | None, msg: str) -> Conf
     return ConfigError(f"{where}: {msg}")
 
 
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
+
+
 def _is_hex(s: Any, n: int) -> bool:
     return isinstance(s, str) and len(s) == n and all(c in "0123456789abcdefABCDEF" for c in s)
 
@@ -73,7 +80,7 @@ def validate_entry(name: str, entry: Any, source: str = "<registry>") -> dict[st
     e.setdefault("license", "")
     e.setdefault("notes", "")
     e.setdefault("url", None)
-    if e["url"] is not None and urlsplit(e["url"]).scheme.lower() not in ("http", "https"):
+    if e["url"] is not None and _scheme(e["url"]) not in ("http", "https"):
         raise _cfg_err(source, name, "url", f"must be an http:// or https:// address, not {e['url']!r}")
     if not isinstance(e.setdefault("default", False), bool):
         raise _cfg_err(source, name, "default", "must be true or false")
