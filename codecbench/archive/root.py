@@ -1,10 +1,12 @@
 """ROOT files in and out (uproot): branch groups read as tables, TTrees written back, jagged where they were.
 
-Reading goes through the registry's own ROOT loader (``codecbench.data.loaders``), so a tree read
+Reading goes through the registry's own ROOT reader (``codecbench.data.rootio``), so a group read
 here is exactly what ``load_dataset`` gives for the same tree and branches: jagged per-event branches
 are flattened to one row per object, with the number of objects per event kept in
-``event_counts``. Writing restores the original tree, branch and counter names and the original
-branch dtypes; empty events are kept.
+``event_counts``. Without named branches every numeric branch is read, one group per counter; a
+group of several dtypes becomes one table per dtype. Writing restores the original tree, branch and
+counter names, the original branch dtypes (counters included) and the source tree's order; empty
+events are kept.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from typing import Any
 import numpy as np
 
 from codecbench.archive.items import ArrayItem, check_event_counts, counts_from_index, file_meta
-from codecbench.data.loaders import LOADERS
 from codecbench.data.names import select_names
-from codecbench.data.rootio import BranchFact, branch_groups, check_one_counter, counter_of, tree_branches, tree_names
+from codecbench.data.rootio import (
+    BranchFact,
+    branch_facts,
+    branch_groups,
+    check_one_counter,
+    open_tree,
+    read_branches,
+    tree_names,
+)
 from codecbench.errors import ConfigError
-
-
-def root_counter(path: Path, tree: str, branch: str) -> str | None:
-    """The name of the counter leaf (``nJet``) of a jagged branch, or None."""
-    return counter_of(path, tree, branch)[0]
 
 
 def _groups(
@@ -64,7 +68,13 @@ def read_root(path: Path, tree: str | None, branches: list[list[str]] | None) ->
                 f"{path.name}: holds {len(trees)} trees ({', '.join(trees) or 'none'}); choose one with --tree"
             )
         tree = trees[0]
-    facts = tree_branches(path, tree)
+    handle, t = open_tree(path, tree)
+    with handle:  # one open tree for every group: its metadata (a thousand branches in NanoAOD) is read once
+        return _read_groups(path, tree, t, branches)
+
+
+def _read_groups(path: Path, tree: str, t: Any, branches: list[list[str]] | None) -> list[ArrayItem]:
+    facts = branch_facts(t)
     by_name = {f.name: f for f in facts}
     meta = file_meta(path, "root")
     items = []
@@ -75,7 +85,7 @@ def read_root(path: Path, tree: str | None, branches: list[list[str]] | None) ->
             dt = by_name[b].dtype
             by_dtype.setdefault(dt.name if dt is not None else "?", []).append(b)
         for dtype_name, sub in by_dtype.items():
-            data, columns, extra = LOADERS["root"](path, {"tree": tree, "branches": sub})
+            data, columns, extra = read_branches(t, path, {"tree": tree, "branches": sub})
             counts = counter = counter_dtype = None
             if "event_index" in extra:
                 counts = counts_from_index(extra["event_index"], extra.get("n_events"))

@@ -79,23 +79,28 @@ def tree_branches(path: Path, tree: str) -> list[BranchFact]:
     """Every branch of ``tree`` (sub-branches of split objects included), in the tree's order."""
     f, t = open_tree(path, tree)
     with f:
-        names = list(dict.fromkeys(t.keys(full_paths=False)))
-        facts = []
-        for i, name in enumerate(names):
-            b = t[name]
-            interp = getattr(b, "interpretation", None)
-            if interp is None:  # an RNTuple field: its type is checked after reading
-                facts.append(BranchFact(name, i, np.dtype(np.float64), False))
-                continue
-            dt, jagged = _value_dtype(interp)
-            leaf = getattr(b, "count_leaf", None) if jagged else None
-            counter = counter_dtype = None
-            if leaf is not None:
-                counter = str(leaf.member("fName"))
-                if counter in names:
-                    cdt, _ = _value_dtype(t[counter].interpretation)
-                    counter_dtype = cdt.name if cdt is not None else None
-            facts.append(BranchFact(name, i, dt, jagged, counter, counter_dtype))
+        return branch_facts(t)
+
+
+def branch_facts(t: Any) -> list[BranchFact]:
+    """``tree_branches`` of an open uproot tree."""
+    names = list(dict.fromkeys(t.keys(full_paths=False)))
+    facts = []
+    for i, name in enumerate(names):
+        b = t[name]
+        interp = getattr(b, "interpretation", None)
+        if interp is None:  # an RNTuple field: its type is checked after reading
+            facts.append(BranchFact(name, i, np.dtype(np.float64), False))
+            continue
+        dt, jagged = _value_dtype(interp)
+        leaf = getattr(b, "count_leaf", None) if jagged else None
+        counter = counter_dtype = None
+        if leaf is not None:
+            counter = str(leaf.member("fName"))
+            if counter in names:
+                cdt, _ = _value_dtype(t[counter].interpretation)
+                counter_dtype = cdt.name if cdt is not None else None
+        facts.append(BranchFact(name, i, dt, jagged, counter, counter_dtype))
     return facts
 
 
@@ -133,25 +138,30 @@ def load_root(path: Path, opts: dict[str, Any]) -> tuple[np.ndarray, list[str], 
     branches); ``strip_prefix`` (removed from column names). Jagged (per-object) branches are
     flattened to one row per object, with the event of each row in ``event_index``. Columns of
     different dtypes are stacked as float64 (``extra['source_dtypes']`` keeps each branch's)."""
+    f, tree = open_tree(path, opts["tree"])
+    with f:
+        return read_branches(tree, path, opts)
+
+
+def read_branches(tree: Any, path: Path, opts: dict[str, Any]) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """``load_root`` on an open uproot tree (so that several groups of one tree read its metadata once)."""
     import awkward as ak
 
     tree_name = opts["tree"]
-    f, tree = open_tree(path, tree_name)
-    with f:
-        available = list(dict.fromkeys(tree.keys(full_paths=False)))
-        names = select_names(opts["branches"], available, path, "branch")
-        exclude = opts.get("exclude", []) or []
-        for pat in [exclude] if isinstance(exclude, str) else exclude:
-            names = [n for n in names if not fnmatch.fnmatchcase(n, pat)]
-        if opts.get("float_only") or opts.get("numeric_only"):
-            kinds = "f" if opts.get("float_only") else "fiu"
-            names = [n for n in names if (dt := _branch_dtype(tree[n])) is not None and dt.kind in kinds]
-        if not names:
-            raise DatasetError(f"{path.name}: no numeric branch matches {opts['branches']!r} in tree {tree_name!r}")
-        try:
-            arrays = tree.arrays(names, library="ak", how=dict)
-        except Exception as exc:
-            raise DatasetError(f"{path.name}: cannot read branches {names} ({type(exc).__name__}: {exc})") from None
+    available = list(dict.fromkeys(tree.keys(full_paths=False)))
+    names = select_names(opts["branches"], available, path, "branch")
+    exclude = opts.get("exclude", []) or []
+    for pat in [exclude] if isinstance(exclude, str) else exclude:
+        names = [n for n in names if not fnmatch.fnmatchcase(n, pat)]
+    if opts.get("float_only") or opts.get("numeric_only"):
+        kinds = "f" if opts.get("float_only") else "fiu"
+        names = [n for n in names if (dt := _branch_dtype(tree[n])) is not None and dt.kind in kinds]
+    if not names:
+        raise DatasetError(f"{path.name}: no numeric branch matches {opts['branches']!r} in tree {tree_name!r}")
+    try:
+        arrays = tree.arrays(names, library="ak", how=dict)
+    except Exception as exc:
+        raise DatasetError(f"{path.name}: cannot read branches {names} ({type(exc).__name__}: {exc})") from None
     columns: list[str] = []
     cols: list[np.ndarray] = []
     counts: np.ndarray | None = None
