@@ -453,3 +453,16 @@ def test_inspect_holds_no_payload_in_memory(tmp_path: Path) -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert archive.entries[0]["sizes"]["payload_bytes"] > 24_000_000 and peak < 4_000_000, peak
+
+
+def test_verify_without_the_registered_dataset_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compress_input("jets-synthetic", tmp_path / "syn.cbz", {"id": "trunc", "bits": 8})
+    reg = tmp_path / "reg.yaml"  # the name now points at a file that is nowhere
+    reg.write_text(
+        f"datasets:\n  jets-synthetic:\n    file: gone.npy\n    sha256: '{'0' * 64}'\n    loader: {{format: npy}}\n"
+    )
+    monkeypatch.setenv("CODECBENCH_REGISTRY", str(reg))
+    monkeypatch.setenv("CODECBENCH_DATA_PATH", str(tmp_path))
+    res = CliRunner().invoke(app, ["inspect", str(tmp_path / "syn.cbz"), "--verify"], env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    assert "verified by decoding: unverified (decoded; the registered dataset 'jets-synthetic'" in res.stdout

@@ -23,6 +23,7 @@ from codecbench.archive.decoder import Archive
 from codecbench.archive.files import read_input
 from codecbench.archive.format import array_sha256
 from codecbench.archive.items import ArrayItem
+from codecbench.errors import CodecbenchError
 from codecbench.measure.bounds import check_bound
 from codecbench.measure.metrics import error_metrics
 
@@ -102,14 +103,24 @@ def verify_archive(archive: Archive, original: str | None = None, registry: str 
     """``verify_entry`` for every entry; ``original`` (a file or dataset, default: the registered dataset
     the archive was made from, if it was) is read with the archive's recorded options."""
     src = archive.manifest.get("source") or {}
-    if original is None and src.get("format") == "dataset" and isinstance(src.get("input"), str):
+    auto = original is None and src.get("format") == "dataset" and isinstance(src.get("input"), str)
+    if auto:
         original = src["input"]
     items: dict[str, ArrayItem] = {}
+    missing = None
     lossy = any(not (e.get("codec_info") or {}).get("lossless") for e in archive.entries)
     if original is not None and lossy:
-        wanted = (
-            ("columns", "kind") if src.get("format") == "dataset" else ("key", "tree", "branches", "columns", "kind")
-        )
+        from_dataset = src.get("format") == "dataset"
+        wanted = ("columns", "kind") if from_dataset else ("key", "tree", "branches", "columns", "kind")
         options = {k: v for k, v in (src.get("options") or {}).items() if k in wanted}
-        items = {it.name: it for it in read_input(original, registry=registry, **options)}
-    return [verify_entry(archive, i, items.get(e["name"])) for i, e in enumerate(archive.entries)]
+        try:
+            items = {it.name: it for it in read_input(original, registry=registry, **options)}
+        except CodecbenchError as exc:
+            if not auto:
+                raise
+            missing = f"the registered dataset {original!r} it was made from cannot be loaded ({exc})"
+    checks = [verify_entry(archive, i, items.get(e["name"])) for i, e in enumerate(archive.entries)]
+    for c in checks:
+        if missing and c["status"] == "unverified":
+            c["detail"] = f"decoded; {missing}"
+    return checks
