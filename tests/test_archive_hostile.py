@@ -466,3 +466,21 @@ def test_verify_without_the_registered_dataset_says_so(tmp_path: Path, monkeypat
     res = CliRunner().invoke(app, ["inspect", str(tmp_path / "syn.cbz"), "--verify"], env={"COLUMNS": "300"})
     assert res.exit_code == 0, res.output
     assert "verified by decoding: unverified (decoded; the registered dataset 'jets-synthetic'" in res.stdout
+
+
+def test_manifest_depth_and_event_count_bounds(tmp_path: Path) -> None:
+    good = _archive(tmp_path)
+    deep: object = 1
+    for _ in range(40):
+        deep = [deep]
+    bad = _repack(good, tmp_path / "deep.cbz", _set(["entries", 0, "meta"], {"x": deep}))
+    with pytest.raises(ArchiveError, match="its manifest is nested more than 32 levels deep"):
+        open_archive(bad)
+    many = ROWS + 2**24 + 1  # more empty events than an entry of 1000 rows may claim
+
+    def claim(m: dict, members: dict) -> None:
+        m["entries"][0]["root"]["n_events"] = many
+
+    bad = _repack(good, tmp_path / "events.cbz", claim)
+    with pytest.raises(ArchiveError, match=rf"root.n_events {many} does not fit an entry of 1000 rows"):
+        open_archive(bad)
